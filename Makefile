@@ -1,0 +1,39 @@
+# Set-up and everyday commands. `make serve` and `make test` are the README's two commands.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 0.0.0.0
+
+.PHONY: install serve test lint proto proto-check clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install -q -e ".[test]"
+
+serve: install
+	cd examples/model && ../../$(BIN)/seldon-core-microservice MyModel --service-type MODEL --host $(HOST)
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q tests
+
+lint: install
+	$(BIN)/ruff check .
+
+# Regenerate seldon_wrapper/proto from proto/ with a pinned grpcio-tools (protobuf 5.27
+# gencode, which runs on protobuf 5.x, 6.x and 7.x runtimes).
+$(VENV)-proto/bin/python:
+	$(PYTHON) -m venv $(VENV)-proto
+	$(VENV)-proto/bin/pip install -q "grpcio-tools==1.66.2"
+
+proto: $(VENV)-proto/bin/python
+	$(VENV)-proto/bin/python tools/gen_proto.py
+
+proto-check: $(VENV)-proto/bin/python
+	$(VENV)-proto/bin/python tools/gen_proto.py --check
+
+clean:
+	rm -rf $(VENV) $(VENV)-proto build *.egg-info

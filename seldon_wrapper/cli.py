@@ -1,0 +1,119 @@
+"""``seldon-core-microservice``: argv + environment -> Settings, then hand over to serving."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from seldon_wrapper.errors import StartupError
+from seldon_wrapper.settings import LOG_LEVELS, SERVICE_TYPES, Settings
+
+logger = logging.getLogger("seldon_wrapper.cli")
+
+LOG_FORMAT = "%(asctime)s - %(name)s:%(funcName)s:%(lineno)s - %(levelname)s:  %(message)s"
+_YES = ("y", "yes", "t", "true", "on", "1")
+_NO = ("n", "no", "f", "false", "off", "0")
+
+
+def str_to_bool(value: str) -> bool:
+    """Flag booleans: ``--debug False`` means False (the original took any text as True)."""
+    lowered = str(value).lower()
+    if lowered in _YES:
+        return True
+    if lowered in _NO:
+        return False
+    raise argparse.ArgumentTypeError(f"expected a boolean, got {value!r}")
+
+
+def build_parser(defaults: Settings) -> argparse.ArgumentParser:
+    """The original's flags with environment-derived defaults, plus ``--host``."""
+    parser = argparse.ArgumentParser(
+        prog="seldon-core-microservice",
+        description="Serve a Seldon Core v1 Python model class over REST, gRPC and metrics ports.",
+    )
+    parser.add_argument("interface_name", help="Module (file and class share the name) or pkg.module.Class")
+    parser.add_argument("--service-type", choices=SERVICE_TYPES, default="MODEL")
+    parser.add_argument("--persistence", nargs="?", default=0, const=1, type=int)
+    parser.add_argument("--parameters", default=defaults.parameters)
+    parser.add_argument("--log-level", choices=LOG_LEVELS, default="INFO")
+    parser.add_argument("--debug", nargs="?", type=str_to_bool, const=True, default=defaults.debug)
+    parser.add_argument("--tracing", nargs="?", type=int, const=1, default=defaults.tracing)
+    parser.add_argument("--workers", type=int, default=defaults.workers)
+    parser.add_argument("--threads", type=int, default=defaults.threads)
+    parser.add_argument("--max-requests", type=int, default=defaults.max_requests)
+    parser.add_argument("--max-requests-jitter", type=int, default=defaults.max_requests_jitter)
+    parser.add_argument("--keepalive", type=int, default=defaults.keepalive)
+    parser.add_argument("--single-threaded", type=int, default=defaults.single_threaded)
+    parser.add_argument("--host", default=defaults.host, help="address every server binds (default 0.0.0.0)")
+    parser.add_argument("--http-port", type=int, default=defaults.http_port)
+    parser.add_argument("--grpc-port", type=int, default=defaults.grpc_port)
+    parser.add_argument("--metrics-port", type=int, default=defaults.metrics_port)
+    parser.add_argument("--pidfile", default=None)
+    parser.add_argument("--access-log", nargs="?", type=str_to_bool, const=True, default=defaults.access_log)
+    parser.add_argument("--grpc-threads", type=int, default=defaults.grpc_threads)
+    parser.add_argument("--grpc-workers", type=int, default=defaults.grpc_workers)
+    return parser
+
+
+def parse_settings(argv: Sequence[str], env=None) -> Settings:
+    """Resolve argv and the environment into one Settings; raise SystemExit on bad input."""
+    defaults = Settings.from_env(env)
+    parser = build_parser(defaults)
+    args, unknown = parser.parse_known_args(list(argv))
+    if unknown:
+        logger.error(
+            "Unknown args %s. Note since 1.5.0 this CLI does not take API type (REST, GRPC)", unknown
+        )
+        sys.exit(-1)
+    flags = vars(args)
+    return defaults.with_(**flags)
+
+
+def configure_logging(settings: Settings) -> None:
+    """Apply the effective level to the root logger (one line per event, original format)."""
+    level_name = settings.effective_log_level
+    level = logging.getLevelName(level_name)
+    if not isinstance(level, int):
+        raise StartupError(f"Invalid log level: {level_name}")
+    root = logging.getLogger()
+    root.setLevel(level)
+    for name in ("werkzeug", "seldon_wrapper", "seldon_core"):
+        logging.getLogger(name).setLevel(level)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``seldon-core-microservice`` console script."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        settings = parse_settings(argv)
+        configure_logging(settings)
+    except (StartupError, ValueError) as exc:
+        logger.error("Start-up failed: %s", exc)
+        sys.exit(1)
+    from seldon_wrapper.version import __version__
+
+    logger.info("Starting seldon-wrapper %s for %s", __version__, settings.interface_name)
+    if settings.persistence:
+        logger.error("Persistence: ignored, persistence is deprecated")
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.append(cwd)
+    from seldon_wrapper import serving
+
+    try:
+        code = serving.run(settings)
+    except StartupError as exc:
+        if settings.effective_log_level == "DEBUG":
+            logger.exception("Start-up failed: %s", exc)
+        else:
+            logger.error("Start-up failed: %s", exc)
+        sys.exit(1)
+    sys.exit(code or 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Codecs: pure conversions between wire payloads and numpy, one module per format."""

@@ -1,0 +1,166 @@
+"""SeldonMessage protobuf <-> (features, names, meta) and back.
+
+Used by the gRPC front door and by feedback, whose semantics (strict parsing, float
+numbers) are defined on the ``Feedback`` message for both transports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from google.protobuf import any_pb2, json_format, struct_pb2
+
+from seldon_wrapper.codecs import tftensor
+from seldon_wrapper.codecs.message import DATA, NDARRAY, TENSOR, TFTENSOR, Decoded
+from seldon_wrapper.errors import SeldonMicroserviceException
+from seldon_wrapper.proto import prediction_pb2
+
+SeldonMessage = prediction_pb2.SeldonMessage
+Feedback = prediction_pb2.Feedback
+
+
+def message_to_dict(message: Any) -> dict:
+    return json_format.MessageToDict(message)
+
+
+def parse_json(obj: Any, message: Any) -> Any:
+    """Strict proto3 JSON parsing; errors become 400 ``Invalid JSON: ...`` as in the original."""
+    try:
+        return json_format.ParseDict(obj, message)
+    except json_format.ParseError as exc:
+        raise SeldonMicroserviceException(f"Invalid JSON: {exc}") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise SeldonMicroserviceException(f"Invalid JSON: {exc}") from None
+
+
+def feedback_from_json(obj: Any) -> Any:
+    if not isinstance(obj, dict):
+        raise SeldonMicroserviceException(f"Invalid request data type: {obj}")
+    return parse_json(obj, Feedback())
+
+
+def json_to_seldon_message(obj: Any) -> Any:
+    """A SeldonMessage from a dict, a JSON string, or a message (returned as is)."""
+    if isinstance(obj, SeldonMessage):
+        return obj
+    if isinstance(obj, (str, bytes)):
+        from seldon_wrapper.codecs.seldon_json import loads
+
+        obj = loads(obj)
+    if obj is None:
+        obj = {}
+    return parse_json(obj, SeldonMessage())
+
+
+def datadef_to_array(data: Any) -> np.ndarray:
+    """``DefaultData`` -> numpy: tensor as float64 (from the packed doubles), ndarray via JSON."""
+    which = data.WhichOneof("data_oneof")
+    if which == "tensor":
+        values = np.array(data.tensor.values, dtype=np.float64)
+        try:
+            return values.reshape(tuple(data.tensor.shape))
+        except ValueError as exc:
+            raise SeldonMicroserviceException(f"Invalid tensor: {exc}") from None
+    if which == "ndarray":
+        try:
+            return np.array(json_format.MessageToDict(data.ndarray))
+        except ValueError as exc:
+            raise SeldonMicroserviceException(f"Invalid ndarray: {exc}") from None
+    if which == "tftensor":
+        return tftensor.to_ndarray(data.tftensor)
+    return np.array([])
+
+
+def decode_message(msg: Any) -> Decoded:
+    """Decode one SeldonMessage proto; a message with no payload is a client error."""
+    if not isinstance(msg, SeldonMessage):
+        raise SeldonMicroserviceException(f"Invalid request data type: {msg!r}")
+    meta = json_format.MessageToDict(msg.meta)
+    which = msg.WhichOneof("data_oneof")
+    if which == "data":
+        inner = msg.data.WhichOneof("data_oneof")
+        kind = {"tensor": TENSOR, "ndarray": NDARRAY, "tftensor": TFTENSOR}.get(inner, DATA)
+        return Decoded(datadef_to_array(msg.data), msg.data.names, meta, kind)
+    if which == "binData":
+        return Decoded(msg.binData, [], meta, None)
+    if which == "strData":
+        return Decoded(msg.strData, [], meta, None)
+    if which == "jsonData":
+        return Decoded(json_format.MessageToDict(msg.jsonData), [], meta, None)
+    if which == "customData":
+        return Decoded(msg.customData, [], meta, None)
+    raise SeldonMicroserviceException("Unknown data in SeldonMessage")
+
+
+def _list_value(values: list) -> struct_pb2.ListValue:
+    out = struct_pb2.ListValue()
+    out.extend(values)
+    return out
+
+
+def encode_response(
+    result: Any, data_kind: str | None, meta: dict, class_names: Callable[[int], list]
+) -> Any:
+    """A SeldonMessage for a user result; ``meta`` is the merged meta dict."""
+    meta_proto = parse_json(meta, prediction_pb2.Meta())
+    if isinstance(result, (np.ndarray, list)):
+        array = np.array(result)
+        names = class_names(array.shape[1]) if array.ndim > 1 else []
+        numeric = np.issubdtype(array.dtype, np.number)
+        if data_kind is None:
+            kind = TENSOR if numeric else NDARRAY
+        elif numeric:
+            kind = NDARRAY if data_kind == DATA else data_kind
+        else:
+            kind = NDARRAY
+        data = prediction_pb2.DefaultData(names=names)
+        if kind == TENSOR:
+            data.tensor.shape.extend(array.shape)
+            data.tensor.values.extend(array.ravel().tolist())
+        elif kind == TFTENSOR:
+            data.tftensor.CopyFrom(tftensor.from_ndarray(array))
+        else:
+            data.ndarray.CopyFrom(_list_value(array.tolist() if array.ndim else [array.tolist()]))
+        return SeldonMessage(data=data, meta=meta_proto)
+    if isinstance(result, str):
+        return SeldonMessage(strData=result, meta=meta_proto)
+    if isinstance(result, dict):
+        value = struct_pb2.Value()
+        parse_json(result, value)
+        return SeldonMessage(jsonData=value, meta=meta_proto)
+    if isinstance(result, (bytes, bytearray)):
+        return SeldonMessage(binData=bytes(result), meta=meta_proto)
+    if isinstance(result, any_pb2.Any):
+        return SeldonMessage(customData=result, meta=meta_proto)
+    raise SeldonMicroserviceException(
+        f"Unknown data type returned as payload (must be list or np array):{result}"
+    )
+
+
+def raw_metrics(response: Any, keep: bool) -> list:
+    """Custom metrics in a raw proto response's meta; cleared from it unless ``keep``."""
+    if not isinstance(response, SeldonMessage) or not response.meta.metrics:
+        return []
+    metrics = json_format.MessageToDict(response.meta).get("metrics", [])
+    for metric in metrics:
+        metric.setdefault("type", "COUNTER")
+    if not keep:
+        del response.meta.metrics[:]
+    return metrics
+
+
+TRANSPORT = "grpc"
+
+
+def message_list(request: Any) -> list:
+    """The messages of a ``SeldonMessageList``."""
+    messages = list(getattr(request, "seldonMessages", []))
+    if not messages:
+        raise SeldonMicroserviceException("Aggregate needs at least one SeldonMessage")
+    return messages
+
+
+def feedback_to_json(feedback: Any) -> str:
+    return json_format.MessageToJson(feedback)

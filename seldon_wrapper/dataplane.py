@@ -1,0 +1,307 @@
+"""Protocol-neutral operations: decode with the front door's codec, call the user, merge meta.
+
+A front door passes the request as it arrived (dict, bytes or proto) and the codec module
+for its format; it gets back the response in the same format. No Flask and no grpc here.
+"""
+
+from __future__ import annotations
+
+import logging
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from seldon_wrapper.codecs import seldon_proto
+from seldon_wrapper.codecs.message import Decoded
+from seldon_wrapper.component import Component, Operation, SeldonResponse
+from seldon_wrapper.errors import BAD_METADATA, SeldonMicroserviceException, SeldonNotImplementedError
+from seldon_wrapper.metadata import compute_metadata
+from seldon_wrapper.metrics import MetricsRecorder, NullRecorder, bad_metric_error, validate_metrics
+from seldon_wrapper.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# Method labels recorded with custom metrics (the original's names).
+PREDICT = "predict"
+FEEDBACK = "feedback"
+INPUT_TRANSFORM = "inputtransform"
+OUTPUT_TRANSFORM = "outputtransform"
+ROUTER = "router"
+AGGREGATE = "aggregate"
+HEALTH = "health"
+
+
+class Dataplane:
+    """The v1 operations over one loaded user component."""
+
+    def __init__(
+        self, component: Component, settings: Settings, recorder: MetricsRecorder | None = None
+    ) -> None:
+        self.component = component
+        self.settings = settings
+        self.recorder = recorder or NullRecorder()
+        self._request_path = settings.request_path
+        self._model_metadata = compute_metadata(
+            component.init_metadata(),
+            settings.model_metadata,
+            settings.image_name,
+            settings.image_version,
+        )
+
+    # -- shared steps --------------------------------------------------------------------
+
+    @property
+    def include_metrics(self) -> bool:
+        return self.settings.include_metrics_in_client_response
+
+    def _record(self, metrics: list, method: str) -> None:
+        for metric in metrics:
+            tags = metric.get("tags") if isinstance(metric, dict) else None
+            if isinstance(tags, dict):
+                tags["method"] = method  # visible in the response, as in the original
+        self.recorder.record(metrics, method)
+
+    def custom_metrics(self, method: str, runtime_metrics: list) -> list:
+        """Validate and record runtime then static metrics; return what the response shows."""
+        if runtime_metrics:
+            if not validate_metrics(runtime_metrics):
+                raise bad_metric_error(runtime_metrics)
+            self._record(runtime_metrics, method)
+        static = self.component.static_metrics()
+        if static is not None:
+            if not validate_metrics(static):
+                raise bad_metric_error(static)
+            self._record(static, method)
+        else:
+            static = []
+        if not self.include_metrics:
+            return []
+        return static + runtime_metrics if runtime_metrics else static
+
+    def _meta(
+        self,
+        request_meta: dict | None,
+        puid: Any,
+        response: SeldonResponse,
+        metrics: list,
+    ) -> dict:
+        """Response meta: tags request -> static -> runtime, metrics request + custom, puid, path."""
+        out: dict[str, Any] = {}
+        tags: dict = {}
+        request_metrics: list = []
+        request_path = dict(self._request_path)
+        if request_meta:
+            request_tags = request_meta.get("tags")
+            if isinstance(request_tags, dict):
+                tags.update(request_tags)
+            request_metrics = request_meta.get("metrics") or []
+            path = request_meta.get("requestPath")
+            if isinstance(path, dict):
+                request_path.update(path)
+        tags.update(self.component.custom_tags())
+        if response.tags:
+            tags.update(response.tags)
+        if tags:
+            out["tags"] = tags
+        all_metrics = list(request_metrics) + metrics if request_metrics else metrics
+        if all_metrics:
+            out["metrics"] = all_metrics
+        if puid:
+            out["puid"] = puid
+        if request_path:
+            out["requestPath"] = request_path
+        return out
+
+    def _raw(self, operation: Operation, request: Any, codec: ModuleType, method: str) -> Any:
+        """Call ``<m>_raw``; returns the response, or ``_FALL_THROUGH`` when not implemented."""
+        try:
+            response = operation.raw(request)
+        except SeldonNotImplementedError:
+            return _FALL_THROUGH
+        metrics = codec.raw_metrics(response, keep=self.include_metrics)
+        if metrics:
+            self.recorder.record(metrics, method)
+        return response
+
+    def _legacy(self, operation: Operation, request: Any, codec: ModuleType) -> Any:
+        """The deprecated ``_rest``/``_grpc`` methods, or ``_FALL_THROUGH``."""
+        if operation.legacy_rest is not None and (operation.name != "predict" or codec.TRANSPORT == "rest"):
+            logger.warning("%s_rest is deprecated. Please use %s_raw", operation.name, operation.name)
+            return operation.legacy_rest(request)
+        if operation.legacy_grpc is not None and (operation.name != "predict" or codec.TRANSPORT == "grpc"):
+            logger.warning("%s_grpc is deprecated. Please use %s_raw", operation.name, operation.name)
+            return operation.legacy_grpc(request)
+        return _FALL_THROUGH
+
+    def _encode(
+        self,
+        codec: ModuleType,
+        response: SeldonResponse,
+        decoded: Decoded,
+        request_meta: dict | None,
+        method: str,
+    ) -> Any:
+        metrics = self.custom_metrics(method, response.metrics)
+        meta = self._meta(request_meta, decoded.puid, response, metrics)
+        return codec.encode_response(response.data, decoded.data_kind, meta, self.component.class_names)
+
+    # -- operations ----------------------------------------------------------------------
+
+    def _array_operation(
+        self, operation: Operation, request: Any, codec: ModuleType, method: str, default_identity: bool
+    ) -> Any:
+        answer = self._legacy(operation, request, codec)
+        if answer is not _FALL_THROUGH:
+            return answer
+        if operation.raw is not None:
+            answer = self._raw(operation, request, codec, method)
+            if answer is not _FALL_THROUGH:
+                return answer
+        decoded = codec.decode_message(request)
+        result: Any = _FALL_THROUGH
+        if operation.high is not None:
+            try:
+                result = operation.high(decoded.features, decoded.names, decoded.meta)
+            except SeldonNotImplementedError:
+                result = _FALL_THROUGH
+        if result is _FALL_THROUGH:
+            result = decoded.features if default_identity else []
+        response = SeldonResponse.create(result)
+        return self._encode(codec, response, decoded, decoded.meta, method)
+
+    def predict(self, request: Any, codec: ModuleType) -> Any:
+        return self._array_operation(self.component.predict, request, codec, PREDICT, False)
+
+    def transform_input(self, request: Any, codec: ModuleType) -> Any:
+        return self._array_operation(self.component.transform_input, request, codec, INPUT_TRANSFORM, True)
+
+    def transform_output(self, request: Any, codec: ModuleType) -> Any:
+        return self._array_operation(self.component.transform_output, request, codec, OUTPUT_TRANSFORM, True)
+
+    def route(self, request: Any, codec: ModuleType) -> Any:
+        operation = self.component.route
+        answer = self._legacy(operation, request, codec)
+        if answer is not _FALL_THROUGH:
+            return answer
+        if operation.raw is not None:
+            answer = self._raw(operation, request, codec, ROUTER)
+            if answer is not _FALL_THROUGH:
+                return answer
+        decoded = codec.decode_message(request)
+        if operation.high is None:
+            raise SeldonMicroserviceException("Route not defined")
+        response = SeldonResponse.create(operation.high(decoded.features, decoded.names, decoded.meta))
+        if not isinstance(response.data, int):
+            raise SeldonMicroserviceException(f"Routing response must be int but got {response.data}")
+        response.data = np.array([[response.data]])
+        # Routers answer with the node's meta only: request tags and metrics are not carried.
+        return self._encode(codec, response, decoded, None, ROUTER)
+
+    def aggregate(self, request: Any, codec: ModuleType) -> Any:
+        operation = self.component.aggregate
+        answer = self._legacy(operation, request, codec)
+        if answer is not _FALL_THROUGH:
+            return answer
+        if operation.raw is not None:
+            answer = self._raw(operation, request, codec, AGGREGATE)
+            if answer is not _FALL_THROUGH:
+                return answer
+        decoded_list = [codec.decode_message(msg) for msg in codec.message_list(request)]
+        if operation.high is None:
+            raise SeldonMicroserviceException("Aggregate not defined")
+        features = [d.features for d in decoded_list]
+        names = [d.names for d in decoded_list]
+        response = SeldonResponse.create(operation.high(features, names))
+        merged: dict[str, Any] = {"tags": {}, "metrics": [], "requestPath": {}}
+        for decoded in decoded_list:
+            meta = decoded.meta or {}
+            merged["tags"].update(meta.get("tags") or {})
+            merged["metrics"].extend(meta.get("metrics") or [])
+            merged["requestPath"].update(meta.get("requestPath") or {})
+        return self._encode(codec, response, decoded_list[0], merged, AGGREGATE)
+
+    def send_feedback(self, feedback: Any) -> Any:
+        """Feedback is defined on the ``Feedback`` proto for both transports; answers a proto."""
+        if feedback.reward and self.settings.executor_enabled:
+            self.recorder.record_feedback(feedback.reward)
+        operation = self.component.send_feedback
+        if operation.legacy_rest is not None:
+            logger.warning("send_feedback_rest is deprecated. Please use send_feedback_raw")
+            return seldon_proto.json_to_seldon_message(
+                operation.legacy_rest(seldon_proto.feedback_to_json(feedback))
+            )
+        if operation.legacy_grpc is not None:
+            logger.warning("send_feedback_grpc is deprecated. Please use send_feedback_raw")
+            return seldon_proto.json_to_seldon_message(operation.legacy_grpc(feedback))
+        if operation.raw is not None:
+            answer = self._raw(operation, feedback, seldon_proto, FEEDBACK)
+            if answer is not _FALL_THROUGH:
+                if not isinstance(answer, seldon_proto.SeldonMessage):
+                    raise SeldonMicroserviceException(
+                        f"send_feedback_raw must return a SeldonMessage, got {type(answer).__name__}",
+                        status_code=500,
+                    )
+                return answer
+        request = feedback.request
+        if request.WhichOneof("data_oneof") == "data":
+            features = seldon_proto.datadef_to_array(request.data)
+            kind = seldon_proto.decode_message(request).data_kind
+        else:
+            features = np.array([])
+            kind = None
+        names = list(request.data.names)
+        truth = seldon_proto.datadef_to_array(feedback.truth.data)
+        routing = feedback.response.meta.routing.get(self.settings.feedback_routing_key)
+        result = None
+        if operation.high is not None:
+            try:
+                result = operation.high(features, names, feedback.reward, truth, routing)
+            except SeldonNotImplementedError:
+                result = None
+        response = SeldonResponse.create(result)
+        if response.data is None:
+            response.data = np.array([])
+        metrics = self.custom_metrics(FEEDBACK, response.metrics)
+        meta = self._meta(None, request.meta.puid, response, metrics)
+        return seldon_proto.encode_response(response.data, kind, meta, self.component.class_names)
+
+    def health_status(self, codec: ModuleType) -> Any:
+        component = self.component
+        if component.health_status_raw is not None:
+            try:
+                return component.health_status_raw()
+            except SeldonNotImplementedError:
+                pass
+        if component.health_status is None:
+            status: Any = "healthy"
+        else:
+            try:
+                status = component.health_status()
+            except SeldonNotImplementedError:
+                status = "not implemented - assuming healthy"
+        response = SeldonResponse.create(status)
+        empty = Decoded(None, [], None, None)
+        return self._encode(codec, response, empty, None, HEALTH)
+
+    def metadata(self) -> dict:
+        """The validated model metadata; a 500 BAD_METADATA error when it was invalid."""
+        if self._model_metadata is None:
+            raise SeldonMicroserviceException(
+                "Model metadata unavailable", status_code=500, reason=BAD_METADATA
+            )
+        return self._model_metadata
+
+    @property
+    def model_metadata(self) -> dict | None:
+        return self._model_metadata
+
+
+class _FallThrough:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<fall through>"
+
+
+_FALL_THROUGH: Any = _FallThrough()

@@ -1,0 +1,1 @@
+"""REST front doors (Flask): the v1 SeldonMessage API and, beside it, V2."""

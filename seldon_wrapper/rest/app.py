@@ -1,0 +1,235 @@
+"""Flask app factory for the v1 REST API: parse the request, call the dataplane, encode JSON.
+
+Client mistakes (unknown path, wrong method, wrong content type, malformed JSON, bad
+payloads) answer 4xx with the v1 error body; only failures of the server or of user code
+answer 500. No business logic lives here.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.resources
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from seldon_wrapper.codecs import seldon_json, seldon_proto
+from seldon_wrapper.dataplane import Dataplane
+from seldon_wrapper.errors import INTERNAL_ERROR, SeldonMicroserviceException, error_body
+
+logger = logging.getLogger(__name__)
+
+JSON_MIMETYPE = "application/json"
+_CORS_METHODS = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
+
+
+def _json_response(obj: Any, status: int = 200) -> Response:
+    return Response(seldon_json.dumps(obj), status=status, mimetype=JSON_MIMETYPE)
+
+
+def _is_json_mimetype(mimetype: str) -> bool:
+    return mimetype == JSON_MIMETYPE or (mimetype.startswith("application/") and mimetype.endswith("+json"))
+
+
+def _multipart_message() -> dict:
+    """multipart/form-data -> message dict: strData raw, other fields JSON, binData base64."""
+    message: dict[str, Any] = {}
+    for key, value in request.form.items():
+        if key == "strData":
+            message[key] = value
+        else:
+            try:
+                message[key] = seldon_json.loads(value)
+            except ValueError as exc:
+                raise SeldonMicroserviceException(f"Invalid JSON in form field {key}: {exc}") from None
+    for key, upload in request.files.items():
+        content = upload.read()
+        if key == "binData":
+            message[key] = base64.b64encode(content)
+        else:
+            try:
+                message[key] = content.decode("utf-8")
+            except UnicodeDecodeError:
+                raise SeldonMicroserviceException(f"File field {key} is not UTF-8 text") from None
+    return message
+
+
+def get_request(passthrough: bool = False) -> Any:
+    """The request payload, from the forms the original accepted (spec 2.3), in its order."""
+    mimetype = request.mimetype
+    if mimetype == "multipart/form-data":
+        return _multipart_message()
+    text = None
+    if mimetype == "application/x-www-form-urlencoded":
+        text = request.form.get("json")
+    if not text and request.query_string:
+        text = request.args.get("json")
+    if text:
+        if passthrough:
+            return text
+        try:
+            return seldon_json.loads(text)
+        except ValueError as exc:
+            raise SeldonMicroserviceException(f"Invalid JSON in json field: {exc}") from None
+    if passthrough:
+        body = request.get_data()
+        if not body:
+            raise SeldonMicroserviceException("Can't find data")
+        return body
+    if not _is_json_mimetype(mimetype):
+        raise _UnsupportedMediaType()
+    body = request.get_data()
+    if not body:
+        raise SeldonMicroserviceException("Can't find JSON in data")
+    try:
+        payload = seldon_json.loads(body)
+    except ValueError:
+        raise SeldonMicroserviceException("Can't find JSON in data") from None
+    if payload is None:
+        raise SeldonMicroserviceException("Can't find JSON in data")
+    return payload
+
+
+class _UnsupportedMediaType(SeldonMicroserviceException):
+    def __init__(self) -> None:
+        super().__init__(
+            "415 Unsupported Media Type: Did not attempt to load JSON data because the request "
+            "Content-Type was not 'application/json'. Send JSON with that Content-Type, or a "
+            "form field named 'json'.",
+            status_code=415,
+        )
+
+
+def _status_from_response(response: Any) -> int:
+    """Predict answers may set the HTTP status through ``status.code`` (spec 2.4)."""
+    if isinstance(response, dict):
+        status = response.get("status")
+        if isinstance(status, dict):
+            code = status.get("code")
+            if isinstance(code, int) and 100 <= code <= 599:
+                return code
+    return 200
+
+
+def _raw_body(response: Any, status: int) -> Response:
+    if isinstance(response, (bytes, str)):
+        return Response(response, status=status, mimetype=JSON_MIMETYPE)
+    return _json_response(response, status)
+
+
+def _add_cors(response: Response) -> Response:
+    origin = request.headers.get("Origin")
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.vary.add("Origin")
+    else:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = _CORS_METHODS
+        requested = request.headers.get("Access-Control-Request-Headers")
+        if requested:
+            response.headers["Access-Control-Allow-Headers"] = requested
+    return response
+
+
+def openapi_document() -> bytes:
+    return importlib.resources.files("seldon_wrapper.rest").joinpath("seldon.json").read_bytes()
+
+
+def create_app(dataplane: Dataplane) -> Flask:
+    """The v1 REST app over one dataplane."""
+    settings = dataplane.settings
+    passthrough = settings.payload_passthrough
+    app = Flask(__name__, static_folder=None)
+    app.url_map.strict_slashes = False
+    for key, value in settings.flask_config.items():
+        app.config[key] = value
+
+    handler = dataplane.component.model_error_handler
+    if isinstance(handler, Blueprint):
+        app.register_blueprint(handler)
+
+    def predict() -> Response:
+        payload = get_request(passthrough)
+        response = dataplane.predict(payload, seldon_json)
+        status = _status_from_response(response)
+        if passthrough:
+            return _raw_body(response, status)
+        return _json_response(response, status)
+
+    def data_route(operation: Callable[[Any, Any], Any]) -> Callable[[], Response]:
+        def view() -> Response:
+            return _json_response(operation(get_request(), seldon_json))
+
+        return view
+
+    def feedback() -> Response:
+        payload = get_request()
+        message = dataplane.send_feedback(seldon_proto.feedback_from_json(payload))
+        return _json_response(seldon_proto.message_to_dict(message))
+
+    def health_status() -> Response:
+        return _json_response(dataplane.health_status(seldon_json))
+
+    def ping() -> Response:
+        return Response("pong", mimetype="text/html")
+
+    def metadata() -> Response:
+        return _json_response(dataplane.metadata())
+
+    def openapi() -> Response:
+        return Response(openapi_document(), mimetype=JSON_MIMETYPE)
+
+    both = ["GET", "POST"]
+    routes: list[tuple[str, str, Callable[[], Response], list[str]]] = [
+        ("/predict", "predict", predict, both),
+        ("/api/v1.0/predictions", "predictions_v1", predict, ["POST"]),
+        ("/api/v0.1/predictions", "predictions_v0", predict, ["POST"]),
+        ("/send-feedback", "send_feedback", feedback, both),
+        ("/api/v1.0/feedback", "feedback_v1", feedback, ["POST"]),
+        ("/api/v0.1/feedback", "feedback_v0", feedback, ["POST"]),
+        ("/transform-input", "transform_input", data_route(dataplane.transform_input), both),
+        ("/transform-output", "transform_output", data_route(dataplane.transform_output), both),
+        ("/route", "route", data_route(dataplane.route), both),
+        ("/aggregate", "aggregate", data_route(dataplane.aggregate), both),
+        ("/health/ping", "ping", ping, ["GET"]),
+        ("/health/status", "health_status", health_status, ["GET"]),
+        ("/api/v1.0/health/status", "health_status_v1", health_status, ["GET"]),
+        ("/metadata", "metadata", metadata, ["GET"]),
+        ("/api/v1.0/metadata", "metadata_v1", metadata, ["GET"]),
+        ("/seldon.json", "openapi", openapi, ["GET"]),
+    ]
+    for path, endpoint, view, methods in routes:
+        app.add_url_rule(path, endpoint, view, methods=methods)
+
+    @app.errorhandler(SeldonMicroserviceException)
+    def seldon_error(exc: SeldonMicroserviceException) -> Response:
+        if exc.status_code >= 500:
+            logger.error("%s %s failed: %s (%s)", request.method, request.path, exc.message, exc.reason)
+        else:
+            logger.info("%s %s rejected: %s", request.method, request.path, exc.message.splitlines()[0][:200])
+        return _json_response(exc.to_dict(), exc.status_code)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        info = f"{status} {exc.name}: {exc.description}"
+        logger.info("%s %s rejected: %s", request.method, request.path, info)
+        response = _json_response(
+            error_body(info, "MICROSERVICE_BAD_DATA" if status < 500 else INTERNAL_ERROR), status
+        )
+        if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def internal_error(exc: Exception) -> Response:
+        logger.error("%s %s failed: %s: %s", request.method, request.path, type(exc).__name__, exc)
+        logger.debug("Traceback of the failure", exc_info=exc)
+        return _json_response(error_body(str(exc), INTERNAL_ERROR), 500)
+
+    app.after_request(_add_cors)
+    return app

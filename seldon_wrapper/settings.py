@@ -1,0 +1,250 @@
+"""The one frozen Settings object: every flag, environment variable and default.
+
+Settings are resolved once at start-up (by ``cli.py``) or from the environment alone (for
+in-process use such as ``seldon_core.wrapper.get_rest_microservice``). Nothing else in the
+package reads ``os.environ`` for configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+logger = logging.getLogger(__name__)
+
+SERVICE_TYPES = ("MODEL", "ROUTER", "TRANSFORMER", "COMBINER", "OUTLIER_DETECTOR")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+DEFAULT_ANNOTATIONS_FILE = "/etc/podinfo/annotations"
+ANNOTATION_REST_TIMEOUT = "seldon.io/rest-timeout"
+ANNOTATION_GRPC_MAX_MSG_SIZE = "seldon.io/grpc-max-message-size"
+NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
+DEFAULT_REST_TIMEOUT_S = 5000
+
+FLASK_CONFIG_KEYS = (
+    "DEBUG",
+    "EXPLAIN_TEMPLATE_LOADING",
+    "JSONIFY_PRETTYPRINT_REGULAR",
+    "JSON_AS_ASCII",
+    "JSON_SORT_KEYS",
+    "PROPAGATE_EXCEPTIONS",
+    "PRESERVE_CONTEXT_ON_EXCEPTION",
+    "SESSION_COOKIE_HTTPONLY",
+    "SESSION_COOKIE_SECURE",
+    "SESSION_REFRESH_EACH_REQUEST",
+    "TEMPLATES_AUTO_RELOAD",
+    "TESTING",
+    "TRAP_HTTP_EXCEPTIONS",
+    "TRAP_BAD_REQUEST_ERRORS",
+    "USE_X_SENDFILE",
+)
+
+_TRUE = ("1", "true", "t")
+
+
+def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """The original's boolean rule: ``1``, ``true``, ``t`` (any case) are True; unset -> default."""
+    value = env.get(name)
+    if value is None:
+        return default
+    return value.lower() in _TRUE
+
+
+def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"environment variable {name}={value!r} is not an integer") from None
+
+
+def load_annotations(path: str) -> dict[str, str]:
+    """Read the downward-API annotations file (``key="value"`` per line); missing -> {}."""
+    annotations: dict[str, str] = {}
+    try:
+        if not os.path.isfile(path):
+            return annotations
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                line = line.rstrip()
+                if not line:
+                    continue
+                if "=" not in line:
+                    logger.warning("Bad annotation [%s]", line)
+                    continue
+                key, value = line.split("=", 1)
+                annotations[key.strip()] = value.strip()[1:-1]
+    except Exception as exc:  # the original logs and carries on with none
+        logger.error("Failed to read annotations file %s: %s", path, exc)
+        return {}
+    return annotations
+
+
+def split_image(image: str | None) -> tuple[str, str]:
+    """``repo/name:tag`` -> (``repo/name``, ``tag``), splitting on the last colon."""
+    if not image:
+        return "", ""
+    if ":" not in image:
+        return image, ""
+    name, version = image.rsplit(":", 1)
+    return name, version
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server needs to know, resolved once."""
+
+    interface_name: str = ""
+    service_type: str = "MODEL"
+    persistence: int = 0
+    parameters: str = "[]"
+    log_level: str = "INFO"
+    debug: bool = False
+    tracing: int = 0
+    workers: int = 1
+    threads: int = 1
+    max_requests: int = 0
+    max_requests_jitter: int = 0
+    keepalive: int = 2
+    single_threaded: int = 0
+    host: str = "0.0.0.0"
+    http_port: int = 9000
+    grpc_port: int = 5000
+    metrics_port: int = 6000
+    pidfile: str | None = None
+    access_log: bool = False
+    grpc_threads: int = 1
+    grpc_workers: int = 1
+    # Environment-only settings.
+    seldon_log_level: str | None = None
+    metrics_endpoint: str = "/metrics"
+    predictive_unit_id: str | None = None
+    predictive_unit_image: str | None = None
+    predictor_id: str = NOT_IMPLEMENTED
+    predictor_labels: str = "{}"
+    deployment_id: str = NOT_IMPLEMENTED
+    executor_enabled: bool = True
+    include_metrics_in_client_response: bool = True
+    payload_passthrough: bool = False
+    model_metadata: str | None = None
+    filter_metrics_access_logs: bool | None = None
+    annotations_file: str = DEFAULT_ANNOTATIONS_FILE
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    flask_config: Mapping[str, bool] = field(default_factory=dict)
+    jaeger_extra_tags: tuple[str, ...] = ()
+
+    @property
+    def effective_log_level(self) -> str:
+        """``SELDON_LOG_LEVEL`` wins over ``--log-level`` (the original's order)."""
+        return (self.seldon_log_level or self.log_level).upper()
+
+    @property
+    def effective_threads(self) -> int:
+        return 1 if self.single_threaded else self.threads
+
+    @property
+    def filter_metrics_logs(self) -> bool:
+        if self.filter_metrics_access_logs is None:
+            return not self.debug
+        return self.filter_metrics_access_logs
+
+    @property
+    def rest_timeout_s(self) -> int:
+        """Gunicorn timeout: the annotation is in milliseconds, at least one second."""
+        raw = self.annotations.get(ANNOTATION_REST_TIMEOUT)
+        if raw is None:
+            return DEFAULT_REST_TIMEOUT_S
+        try:
+            return max(1, int(int(raw) / 1000))
+        except ValueError:
+            logger.warning("Ignoring bad %s annotation %r", ANNOTATION_REST_TIMEOUT, raw)
+            return DEFAULT_REST_TIMEOUT_S
+
+    @property
+    def image_name(self) -> str:
+        return split_image(self.predictive_unit_image)[0]
+
+    @property
+    def image_version(self) -> str:
+        return split_image(self.predictive_unit_image)[1]
+
+    @property
+    def request_path(self) -> dict[str, str]:
+        """``{PREDICTIVE_UNIT_ID: PREDICTIVE_UNIT_IMAGE}`` added to every response meta."""
+        if not self.predictive_unit_id:
+            return {}
+        image = self.predictive_unit_image or f"{NOT_IMPLEMENTED}:{NOT_IMPLEMENTED}"
+        return {self.predictive_unit_id: image}
+
+    @property
+    def feedback_routing_key(self) -> str:
+        return self.predictive_unit_id or "0"
+
+    def with_(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> Settings:
+        """Settings from environment variables alone; ``overrides`` are flag values."""
+        env = os.environ if env is None else env
+        annotations_file = env.get("SELDON_ANNOTATIONS_FILE", DEFAULT_ANNOTATIONS_FILE)
+        flask_config = {
+            key: env_bool(env, "FLASK_" + key, False)
+            for key in FLASK_CONFIG_KEYS
+            if env.get("FLASK_" + key) is not None
+        }
+        filter_logs = env.get("FILTER_METRICS_ACCESS_LOGS")
+        values = dict(
+            parameters=env.get("PREDICTIVE_UNIT_PARAMETERS", "[]"),
+            debug=env_bool(env, "SELDON_DEBUG", False),
+            tracing=_env_int(env, "TRACING", 0),
+            workers=_env_int(env, "GUNICORN_WORKERS", 1),
+            threads=_env_int(env, "GUNICORN_THREADS", 1),
+            max_requests=_env_int(env, "GUNICORN_MAX_REQUESTS", 0),
+            max_requests_jitter=_env_int(env, "GUNICORN_MAX_REQUESTS_JITTER", 0),
+            keepalive=_env_int(env, "GUNICORN_KEEPALIVE", 2),
+            single_threaded=_env_int(env, "FLASK_SINGLE_THREADED", 0),
+            host=env.get("SELDON_HOST", "0.0.0.0"),
+            http_port=_env_int(env, "PREDICTIVE_UNIT_HTTP_SERVICE_PORT", 9000),
+            grpc_port=_env_int(env, "PREDICTIVE_UNIT_GRPC_SERVICE_PORT", 5000),
+            metrics_port=_env_int(env, "PREDICTIVE_UNIT_METRICS_SERVICE_PORT", 6000),
+            access_log=env_bool(env, "GUNICORN_ACCESS_LOG", False),
+            grpc_threads=_env_int(env, "GRPC_THREADS", 1),
+            grpc_workers=_env_int(env, "GRPC_WORKERS", 1),
+            seldon_log_level=env.get("SELDON_LOG_LEVEL") or None,
+            metrics_endpoint=env.get("PREDICTIVE_UNIT_METRICS_ENDPOINT", "/metrics"),
+            predictive_unit_id=env.get("PREDICTIVE_UNIT_ID") or None,
+            predictive_unit_image=env.get("PREDICTIVE_UNIT_IMAGE") or None,
+            predictor_id=env.get("PREDICTOR_ID", NOT_IMPLEMENTED),
+            predictor_labels=env.get("PREDICTOR_LABELS", "{}"),
+            deployment_id=env.get("SELDON_DEPLOYMENT_ID", NOT_IMPLEMENTED),
+            executor_enabled=env.get("SELDON_EXECUTOR_ENABLED", "true").lower() != "false",
+            include_metrics_in_client_response=(
+                env.get("INCLUDE_METRICS_IN_CLIENT_RESPONSE", "true").lower() == "true"
+            ),
+            payload_passthrough=env_bool(env, "PAYLOAD_PASSTHROUGH", False),
+            model_metadata=env.get("MODEL_METADATA"),
+            filter_metrics_access_logs=(
+                None if filter_logs is None else env_bool(env, "FILTER_METRICS_ACCESS_LOGS", True)
+            ),
+            annotations_file=annotations_file,
+            annotations=load_annotations(annotations_file),
+            flask_config=flask_config,
+            jaeger_extra_tags=tuple(
+                tag.strip() for tag in env.get("JAEGER_EXTRA_TAGS", "").split(",") if tag.strip()
+            ),
+        )
+        values.update(overrides)
+        return cls(**values)
+
+    @property
+    def predictor_version(self) -> str:
+        try:
+            labels = json.loads(self.predictor_labels)
+            return str(labels.get("version", NOT_IMPLEMENTED))
+        except (ValueError, AttributeError):
+            return NOT_IMPLEMENTED

@@ -1,0 +1,54 @@
+"""Packaging for seldon-wrapper (distribution ``seldon-wrapper``)."""
+
+import pathlib
+import re
+
+from setuptools import find_packages, setup
+
+HERE = pathlib.Path(__file__).parent
+VERSION = re.search(r'__version__ = "([^"]+)"', (HERE / "seldon_wrapper" / "version.py").read_text()).group(1)
+
+setup(
+    name="seldon-wrapper",
+    version=VERSION,
+    description="Drop-in, faster Seldon Core v1 Python model wrapper with a V2 inference adapter",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.11",
+    packages=find_packages(include=["seldon_wrapper", "seldon_wrapper.*", "seldon_core", "seldon_core.*"]),
+    package_data={"seldon_wrapper": ["rest/seldon.json", "proto/*.pyi", "proto/**/*.pyi", "py.typed"]},
+    include_package_data=True,
+    install_requires=[
+        "flask>=3.0,<4",
+        "werkzeug>=3.0,<4",
+        "gunicorn>=22.0,<28",
+        "numpy>=1.26,<3",
+        "orjson>=3.9,<4",
+        "jsonschema>=4.18,<5",
+        "pyyaml>=6.0,<7",
+        "prometheus-client>=0.17,<1",
+        "grpcio>=1.66.2,<2",
+        "protobuf>=5.27.2,<8",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=8",
+            "requests>=2.31",
+            "hypothesis>=6.100",
+            "openapi-spec-validator>=0.7",
+            "ruff>=0.6",
+        ],
+    },
+    entry_points={
+        "console_scripts": [
+            "seldon-core-microservice=seldon_wrapper.cli:main",
+        ],
+    },
+    classifiers=[
+        "License :: OSI Approved :: Apache Software License",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
+    ],
+)

@@ -1,0 +1,148 @@
+"""Shared test helpers: start the real ``seldon-core-microservice`` on free 127.0.0.1 ports."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+import pytest
+import requests
+
+MODELS_DIR = pathlib.Path(__file__).parent / "models"
+BIN_DIR = pathlib.Path(sys.executable).parent
+CLI = str(BIN_DIR / "seldon-core-microservice")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A running server process and where to reach it."""
+
+    process: subprocess.Popen
+    http_port: int
+    grpc_port: int
+    metrics_port: int
+    log_path: pathlib.Path
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 10) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        # Whatever is left of the process group (workers, helpers) goes too.
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if self.process.poll() is None:
+            self.process.wait(timeout=5)
+        return self.process.returncode
+
+
+def start_server(
+    model: str,
+    *args: str,
+    env: dict | None = None,
+    cwd: pathlib.Path | str = MODELS_DIR,
+    tmp_path: pathlib.Path,
+    ready_path: str = "/health/ping",
+    timeout: float = 30,
+) -> Server:
+    """Start the CLI and wait until ``ready_path`` answers 200."""
+    http_port, grpc_port, metrics_port = free_port(), free_port(), free_port()
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PREDICTIVE_UNIT", "SELDON_", "GUNICORN_", "GRPC_"))
+    }
+    full_env.update(
+        {
+            "SELDON_ANNOTATIONS_FILE": str(tmp_path / "no-annotations"),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    full_env.update(env or {})
+    log_path = tmp_path / f"server-{http_port}.log"
+    command = [
+        CLI,
+        model,
+        "--host",
+        "127.0.0.1",
+        "--http-port",
+        str(http_port),
+        "--grpc-port",
+        str(grpc_port),
+        "--metrics-port",
+        str(metrics_port),
+        *args,
+    ]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command, cwd=str(cwd), env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = Server(process, http_port, grpc_port, metrics_port, log_path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{server.log()}")
+        try:
+            if requests.get(server.url + ready_path, timeout=1).status_code == 200:
+                return server
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    server.stop()
+    raise RuntimeError(f"server not ready after {timeout}s:\n{server.log()}")
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """``serve("Model", "--flag", env={...})`` -> Server; every server is stopped afterwards."""
+    servers: list[Server] = []
+
+    def _serve(model: str, *args: str, **kwargs) -> Server:
+        server = start_server(model, *args, tmp_path=tmp_path, **kwargs)
+        servers.append(server)
+        return server
+
+    yield _serve
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def module_tmp(tmp_path_factory):
+    return tmp_path_factory.mktemp("server")
+
+
+def module_server(model: str, *args: str, **kwargs):
+    """A module-scoped fixture factory: one server shared by a test module."""
+
+    @pytest.fixture(scope="module")
+    def _fixture(module_tmp):
+        server = start_server(model, *args, tmp_path=module_tmp, **kwargs)
+        yield server
+        server.stop()
+
+    return _fixture

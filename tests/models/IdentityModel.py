@@ -1,0 +1,3 @@
+class IdentityModel:
+    def predict(self, X, features_names):
+        return X
