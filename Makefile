@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 0.0.0.0
 
-.PHONY: install serve test lint proto proto-check clean
+.PHONY: install serve test test-oldest lint proto proto-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +37,9 @@ proto-check: $(VENV)-proto/bin/python
 
 clean:
 	rm -rf $(VENV) $(VENV)-proto build *.egg-info
+
+# The suite under numpy 1.26 and protobuf 5 (the oldest supported versions), in its own venv.
+test-oldest:
+	$(PYTHON) -m venv $(VENV)-oldest
+	$(VENV)-oldest/bin/pip install -q -e ".[test]" "numpy==1.26.4" "protobuf==5.29.5"
+	$(VENV)-oldest/bin/python -m pytest -q tests

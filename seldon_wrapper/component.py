@@ -117,7 +117,8 @@ class SeldonComponent:
 
 # SeldonComponent methods whose default means "absent": skipping them at load time saves
 # raising and catching an exception on every request. route/aggregate are not listed: their
-# defaults answer a 400 with their own message, as in the original.
+# defaults answer a 400 with their own message, and the health_status default answers
+# "not implemented - assuming healthy", as in the original.
 _ABSENT_WHEN_DEFAULT = (
     "predict",
     "predict_raw",
@@ -129,7 +130,6 @@ _ABSENT_WHEN_DEFAULT = (
     "aggregate_raw",
     "send_feedback",
     "send_feedback_raw",
-    "health_status",
     "health_status_raw",
     "metrics",
     "tags",

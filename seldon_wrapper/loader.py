@@ -96,7 +96,7 @@ def import_user_class(interface_name: str) -> type:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
+        if exc.name and (exc.name == module_name or module_name.startswith(exc.name + ".")):
             raise StartupError(
                 f"Cannot import model module '{module_name}': no such module "
                 "(is the file in the current directory?)"

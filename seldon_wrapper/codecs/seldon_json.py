@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -30,11 +31,21 @@ _NATIVE_KINDS = ("b", "i", "u", "f")
 # -- JSON bytes ------------------------------------------------------------------------
 
 
+# orjson reads integers beyond 64 bits as floats; only such numbers have 19+ digits in a row.
+_LONG_DIGITS = re.compile(rb"\d{19}")
+
+
 def loads(data: bytes | str) -> Any:
-    """Parse JSON; falls back to the stdlib for what orjson refuses but Python accepts
-    (NaN/Infinity tokens, integers beyond 64 bits), as the original's parser did."""
+    """Parse JSON as Python's json did (the original's parser), fast.
+
+    The stdlib takes over for what orjson refuses or reads differently: NaN/Infinity tokens
+    and integers beyond 64 bits (kept exact).
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if _LONG_DIGITS.search(raw):
+        return json.loads(data)
     try:
-        return orjson.loads(data)
+        return orjson.loads(raw)
     except orjson.JSONDecodeError:
         return json.loads(data)
 
@@ -69,18 +80,25 @@ def _stdlib_default(obj: Any) -> Any:
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
+def _stdlib_dumps(obj: Any) -> bytes:
+    text = json.dumps(obj, default=_stdlib_default, sort_keys=True, separators=(",", ":"))
+    return text.encode("ascii") + b"\n"
+
+
 def dumps(obj: Any) -> bytes:
     """Compact JSON with sorted keys and a trailing newline, like Flask's jsonify.
 
-    orjson writes NaN/Infinity as null; when a ``null`` shows up we re-encode with the stdlib
-    so non-finite numbers keep the original's ``NaN``/``Infinity`` tokens.
+    orjson does the work; the stdlib re-encodes the rare answers orjson would write
+    differently from the original: non-ASCII text (the original escaped it as ``\\uXXXX``),
+    NaN/Infinity (orjson writes ``null``; a ``null`` in the output triggers the check) and
+    integers beyond 64 bits (orjson refuses them).
     """
-    out = orjson.dumps(obj, default=_default, option=_DUMP_OPTIONS)
-    if b"null" in out:
-        text = json.dumps(
-            obj, default=_stdlib_default, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        )
-        return text.encode("utf-8") + b"\n"
+    try:
+        out = orjson.dumps(obj, default=_default, option=_DUMP_OPTIONS)
+    except TypeError:
+        return _stdlib_dumps(obj)
+    if b"null" in out or not out.isascii():
+        return _stdlib_dumps(obj)
     return out
 
 
