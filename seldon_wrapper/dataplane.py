@@ -148,16 +148,19 @@ class Dataplane:
 
     # -- operations ----------------------------------------------------------------------
 
+    def _bypass(self, operation: Operation, request: Any, codec: ModuleType, method: str) -> Any:
+        """The legacy then raw methods, which answer as-is; ``_FALL_THROUGH`` if neither did."""
+        answer = self._legacy(operation, request, codec)
+        if answer is _FALL_THROUGH and operation.raw is not None:
+            answer = self._raw(operation, request, codec, method)
+        return answer
+
     def _array_operation(
         self, operation: Operation, request: Any, codec: ModuleType, method: str, default_identity: bool
     ) -> Any:
-        answer = self._legacy(operation, request, codec)
+        answer = self._bypass(operation, request, codec, method)
         if answer is not _FALL_THROUGH:
             return answer
-        if operation.raw is not None:
-            answer = self._raw(operation, request, codec, method)
-            if answer is not _FALL_THROUGH:
-                return answer
         decoded = codec.decode_message(request)
         result: Any = _FALL_THROUGH
         if operation.high is not None:
@@ -181,13 +184,9 @@ class Dataplane:
 
     def route(self, request: Any, codec: ModuleType) -> Any:
         operation = self.component.route
-        answer = self._legacy(operation, request, codec)
+        answer = self._bypass(operation, request, codec, ROUTER)
         if answer is not _FALL_THROUGH:
             return answer
-        if operation.raw is not None:
-            answer = self._raw(operation, request, codec, ROUTER)
-            if answer is not _FALL_THROUGH:
-                return answer
         decoded = codec.decode_message(request)
         if operation.high is None:
             raise SeldonMicroserviceException("Route not defined")
@@ -200,13 +199,9 @@ class Dataplane:
 
     def aggregate(self, request: Any, codec: ModuleType) -> Any:
         operation = self.component.aggregate
-        answer = self._legacy(operation, request, codec)
+        answer = self._bypass(operation, request, codec, AGGREGATE)
         if answer is not _FALL_THROUGH:
             return answer
-        if operation.raw is not None:
-            answer = self._raw(operation, request, codec, AGGREGATE)
-            if answer is not _FALL_THROUGH:
-                return answer
         decoded_list = [codec.decode_message(msg) for msg in codec.message_list(request)]
         if operation.high is None:
             raise SeldonMicroserviceException("Aggregate not defined")

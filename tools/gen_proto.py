@@ -34,6 +34,8 @@ def generate(dest: pathlib.Path) -> None:
     ]
     if protoc.main(args) != 0:
         raise SystemExit("protoc failed")
+    for path in (dest / "tensorflow").rglob("*_pb2_grpc.py"):
+        path.unlink()  # the TensorFlow protos declare no services
     for path in dest.rglob("*.py*"):
         text = path.read_text()
         text = re.sub(

@@ -191,7 +191,7 @@ def _is_numeric(array: np.ndarray) -> bool:
 def encode_data(result: np.ndarray | list, data_kind: str | None, class_names: Callable[[int], list]) -> dict:
     """The ``data`` object for an array result, answering in the request's own kind."""
     array = result if isinstance(result, np.ndarray) else np.array(result)
-    names = class_names(array.shape[1] if array.ndim > 1 else 1) if array.ndim > 1 else []
+    names = class_names(array.shape[1]) if array.ndim > 1 else []
     values = _jsonable_array(result) if isinstance(result, np.ndarray) else result
     numeric = _is_numeric(array)
     if numeric and (data_kind == TENSOR or data_kind is None):
