@@ -29,6 +29,8 @@ setup(
         "pyyaml>=6.0,<7",
         "prometheus-client>=0.17,<1",
         "grpcio>=1.66.2,<2",
+        "grpcio-reflection>=1.66.2,<2",
+        "grpcio-health-checking>=1.66.2,<2",
         "protobuf>=5.27.2,<8",
     ],
     extras_require={

@@ -55,6 +55,18 @@ def build_parser(defaults: Settings) -> argparse.ArgumentParser:
     parser.add_argument("--access-log", nargs="?", type=str_to_bool, const=True, default=defaults.access_log)
     parser.add_argument("--grpc-threads", type=int, default=defaults.grpc_threads)
     parser.add_argument("--grpc-workers", type=int, default=defaults.grpc_workers)
+    parser.add_argument(
+        "--grpc-max-message-size",
+        type=int,
+        default=defaults.grpc_max_message_size,
+        help="max gRPC message size in bytes, sent and received (overrides the annotation)",
+    )
+    parser.add_argument(
+        "--grpc-grace-period",
+        type=float,
+        default=defaults.grpc_grace_period,
+        help="seconds in-flight gRPC calls get to finish on SIGTERM (default 5)",
+    )
     return parser
 
 

@@ -58,3 +58,11 @@ class StartupError(Exception):
 def error_body(message: str, reason: str) -> dict:
     """The v1 error body for a message that did not come from a SeldonMicroserviceException."""
     return {"status": {"status": 1, "info": message, "code": -1, "reason": reason}}
+
+
+def grpc_status_name(exc: SeldonMicroserviceException) -> str:
+    """The gRPC status for a Seldon error: client mistakes (4xx, bad metrics) are
+    INVALID_ARGUMENT, other server-side failures INTERNAL."""
+    if exc.status_code < 500 or exc.reason == BAD_METRIC:
+        return "INVALID_ARGUMENT"
+    return "INTERNAL"

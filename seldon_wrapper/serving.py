@@ -11,6 +11,10 @@ import atexit
 import logging
 import multiprocessing
 import multiprocessing.util
+import os
+import signal
+import sys
+import time
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -84,23 +88,94 @@ def _start_custom_service(component: Component) -> None:
     logger.info("Started custom_service process %s", process.pid)
 
 
+class GrpcProcesses:
+    """The gRPC serving processes, forked before any gRPC object exists in this process."""
+
+    def __init__(self, component: Component, dataplane: Dataplane, settings: Settings) -> None:
+        self.component = component
+        self.dataplane = dataplane
+        self.settings = settings
+        self.pids: list[int] = []
+
+    def start(self) -> None:
+        for _ in range(self.settings.grpc_workers):
+            pid = os.fork()
+            if pid == 0:  # the child serves gRPC and never returns
+                code = 1
+                try:
+                    from seldon_wrapper.grpc.server import serve_process
+
+                    code = serve_process(self.component, self.dataplane, self.settings)
+                except BaseException as exc:
+                    logger.error("gRPC process failed: %s: %s", type(exc).__name__, exc)
+                    logger.debug("Traceback of the failure", exc_info=exc)
+                finally:
+                    logging.shutdown()
+                    os._exit(code)
+            self.pids.append(pid)
+        if self.pids:
+            logger.info(
+                "gRPC serving on %s:%s with %d process(es)",
+                self.settings.host,
+                self.settings.grpc_port,
+                len(self.pids),
+            )
+
+    def stop(self) -> None:
+        """SIGTERM each process, wait for the grace period (plus a margin), then SIGKILL."""
+        for pid in self.pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + self.settings.grpc_grace_period + 5
+        remaining = list(self.pids)
+        while remaining and time.monotonic() < deadline:
+            remaining = [pid for pid in remaining if not _reaped(pid)]
+            if remaining:
+                time.sleep(0.05)
+        for pid in remaining:
+            logger.warning("gRPC process %s did not stop in time; killing it", pid)
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+        self.pids = []
+
+
+def _reaped(pid: int) -> bool:
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # already reaped (gunicorn's arbiter reaps every child)
+        return True
+    return done == pid
+
+
 def run(settings: Settings) -> int:
     """Serve until stopped; returns the exit code."""
     component, dataplane, app = build(settings)
     _start_custom_service(component)
-    if settings.debug:
-        component.load()
+    grpc_processes = GrpcProcesses(component, dataplane, settings)
+    grpc_processes.start()
+    try:
+        if settings.debug:
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            component.load()
+            logger.info(
+                "Serving REST with the Flask development server on %s:%s", settings.host, settings.http_port
+            )
+            app.run(host=settings.host, port=settings.http_port, threaded=not settings.single_threaded)
+            return 0
+        options = gunicorn_options(settings)
+        options["on_exit"] = lambda arbiter: grpc_processes.stop()
         logger.info(
-            "Serving REST with the Flask development server on %s:%s", settings.host, settings.http_port
+            "Serving REST on %s with %d worker(s), %d thread(s) each",
+            options["bind"],
+            settings.workers,
+            settings.effective_threads,
         )
-        app.run(host=settings.host, port=settings.http_port, threaded=not settings.single_threaded)
+        RestApplication(app, component, options).run()
         return 0
-    options = gunicorn_options(settings)
-    logger.info(
-        "Serving REST on %s with %d worker(s), %d thread(s) each",
-        options["bind"],
-        settings.workers,
-        settings.effective_threads,
-    )
-    RestApplication(app, component, options).run()
-    return 0
+    finally:
+        grpc_processes.stop()

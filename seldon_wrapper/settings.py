@@ -119,6 +119,8 @@ class Settings:
     access_log: bool = False
     grpc_threads: int = 1
     grpc_workers: int = 1
+    grpc_max_message_size: int | None = None
+    grpc_grace_period: float = 5.0
     # Environment-only settings.
     seldon_log_level: str | None = None
     metrics_endpoint: str = "/metrics"
@@ -163,6 +165,20 @@ class Settings:
         except ValueError:
             logger.warning("Ignoring bad %s annotation %r", ANNOTATION_REST_TIMEOUT, raw)
             return DEFAULT_REST_TIMEOUT_S
+
+    @property
+    def effective_grpc_max_message_size(self) -> int | None:
+        """Our flag/env wins over the ``seldon.io/grpc-max-message-size`` annotation."""
+        if self.grpc_max_message_size is not None:
+            return self.grpc_max_message_size
+        raw = self.annotations.get(ANNOTATION_GRPC_MAX_MSG_SIZE)
+        if raw is None:
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            logger.warning("Ignoring bad %s annotation %r", ANNOTATION_GRPC_MAX_MSG_SIZE, raw)
+            return None
 
     @property
     def image_name(self) -> str:
@@ -215,6 +231,8 @@ class Settings:
             access_log=env_bool(env, "GUNICORN_ACCESS_LOG", False),
             grpc_threads=_env_int(env, "GRPC_THREADS", 1),
             grpc_workers=_env_int(env, "GRPC_WORKERS", 1),
+            grpc_max_message_size=_env_int(env, "SELDON_GRPC_MAX_MESSAGE_SIZE", 0) or None,
+            grpc_grace_period=float(env.get("SELDON_GRPC_GRACE_PERIOD") or 5.0),
             seldon_log_level=env.get("SELDON_LOG_LEVEL") or None,
             metrics_endpoint=env.get("PREDICTIVE_UNIT_METRICS_ENDPOINT", "/metrics"),
             predictive_unit_id=env.get("PREDICTIVE_UNIT_ID") or None,

@@ -304,7 +304,8 @@ def test_two_workers_each_load_once_and_both_serve(serve, tmp_path):
             {"name": "load_log", "value": str(load_log), "type": "STRING"},
         ]
     )
-    server = serve("WorkerPidModel", "--workers", "2", "--parameters", params)
+    # REST only here: each gRPC process also runs load() once (tested with the gRPC server).
+    server = serve("WorkerPidModel", "--workers", "2", "--grpc-workers", "0", "--parameters", params)
     master = server.process.pid
     # The server answers as soon as one worker is up: give the second one time to boot.
     deadline = time.monotonic() + 10
@@ -344,7 +345,7 @@ def test_debug_mode_loads_once_in_the_main_process(serve, tmp_path):
             {"name": "load_log", "value": str(load_log), "type": "STRING"},
         ]
     )
-    server = serve("WorkerPidModel", "--debug", "--parameters", params)
+    server = serve("WorkerPidModel", "--debug", "--grpc-workers", "0", "--parameters", params)
     master = server.process.pid
     assert predict(server, {"data": {"ndarray": [0]}}).json()["data"]["ndarray"] == [master]
     assert [int(line) for line in load_log.read_text().split()] == [master]

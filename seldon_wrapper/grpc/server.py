@@ -1,0 +1,78 @@
+"""gRPC server factory and the body of one gRPC serving process.
+
+Each gRPC process builds its own server after fork (grpc must not be initialised before
+forking), loads the model, reports SERVING on the standard health service once loaded, and on
+SIGTERM stops accepting calls and lets in-flight ones finish within the grace period.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from concurrent import futures
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from seldon_wrapper.component import Component
+from seldon_wrapper.dataplane import Dataplane
+from seldon_wrapper.grpc import v1
+from seldon_wrapper.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def server_options(settings: Settings, reuse_port: bool) -> list[tuple[str, Any]]:
+    options: list[tuple[str, Any]] = [("grpc.so_reuseport", 1 if reuse_port else 0)]
+    size = settings.effective_grpc_max_message_size
+    if size is not None:
+        options += [
+            ("grpc.max_message_length", size),
+            ("grpc.max_send_message_length", size),
+            ("grpc.max_receive_message_length", size),
+        ]
+    return options
+
+
+def build_server(dataplane: Dataplane, settings: Settings) -> tuple[grpc.Server, Any]:
+    """A server with every v1 service, reflection and health (NOT_SERVING until started)."""
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=max(1, settings.grpc_threads)),
+        options=server_options(settings, reuse_port=settings.grpc_workers > 1),
+    )
+    v1.add_to_server(v1.SeldonServicer(dataplane), server)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ("", *v1.SERVICE_NAMES):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+    reflection.enable_server_reflection(
+        (*v1.SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    return server, health_servicer
+
+
+def serve_process(component: Component, dataplane: Dataplane, settings: Settings) -> int:
+    """The body of one gRPC process; returns its exit code."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    component.load()
+    server, health_servicer = build_server(dataplane, settings)
+    address = f"{settings.host}:{settings.grpc_port}"
+    try:
+        server.add_insecure_port(address)
+    except RuntimeError as exc:
+        logger.error("gRPC server cannot bind %s: %s", address, exc)
+        return 1
+    server.start()
+    for name in ("", *v1.SERVICE_NAMES):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    logger.info("gRPC server serving on %s with %d thread(s)", address, settings.grpc_threads)
+    stop.wait()
+    health_servicer.enter_graceful_shutdown()
+    server.stop(settings.grpc_grace_period).wait()
+    logger.info("gRPC server stopped")
+    return 0
