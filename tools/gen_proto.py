@@ -65,6 +65,11 @@ def main() -> None:
                 committed = DEST / rel
                 if not committed.exists() or committed.read_text() != path.read_text():
                     diffs.append(str(rel))
+            fresh = {str(p.relative_to(out)) for p in out.rglob("*.py*")}
+            committed_files = {
+                str(p.relative_to(DEST)) for p in DEST.rglob("*_pb2*.py*") if "__pycache__" not in p.parts
+            }
+            diffs += sorted(committed_files - fresh)
             if diffs:
                 raise SystemExit("generated code differs from proto/: " + ", ".join(sorted(diffs)))
             print("generated code is up to date")
