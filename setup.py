@@ -40,6 +40,7 @@ setup(
             "hypothesis>=6.100",
             "openapi-spec-validator>=0.7",
             "ruff>=0.6",
+            "tritonclient[http,grpc]>=2.60",
         ],
     },
     entry_points={

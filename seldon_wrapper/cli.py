@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from seldon_wrapper.errors import StartupError
-from seldon_wrapper.settings import LOG_LEVELS, SERVICE_TYPES, Settings
+from seldon_wrapper.settings import LOG_LEVELS, SERVICE_TYPES, V2_METHODS, Settings
 
 logger = logging.getLogger("seldon_wrapper.cli")
 
@@ -66,6 +66,17 @@ def build_parser(defaults: Settings) -> argparse.ArgumentParser:
         type=float,
         default=defaults.grpc_grace_period,
         help="seconds in-flight gRPC calls get to finish on SIGTERM (default 5)",
+    )
+    parser.add_argument(
+        "--v2-model-name",
+        default=defaults.v2_model_name,
+        help="model name on the V2 API (default: PREDICTIVE_UNIT_ID, else metadata name, else class name)",
+    )
+    parser.add_argument(
+        "--v2-method",
+        choices=V2_METHODS,
+        default=defaults.v2_method,
+        help="user method V2 inference calls (auto: predict, else transform_input, else transform_output)",
     )
     return parser
 

@@ -206,6 +206,8 @@ class Component:
 
     def __init__(self, user: Any) -> None:
         self.user = user
+        self.ready = False  # True once load() succeeded in this process
+        self.class_name = type(user).__name__
         self.predict = self._operation("predict", with_meta=True)
         self.transform_input = self._operation("transform_input", with_meta=True)
         self.transform_output = self._operation("transform_output", with_meta=True)
@@ -251,12 +253,12 @@ class Component:
         AttributeError and NotImplementedError are ignored, as in the original.
         """
         load = getattr(self.user, "load", None)
-        if load is None:
-            return
-        try:
-            load()
-        except (NotImplementedError, AttributeError):
-            pass
+        if load is not None:
+            try:
+                load()
+            except (NotImplementedError, AttributeError):
+                pass
+        self.ready = True
 
     def custom_tags(self) -> dict:
         if self._tags is None:
@@ -274,6 +276,10 @@ class Component:
             return self._metrics()
         except SeldonNotImplementedError:
             return None
+
+    @property
+    def has_class_names(self) -> bool:
+        return self._class_names is not None
 
     def class_names(self, n_columns: int) -> list:
         """Output column names for a result with more than one dimension."""

@@ -153,3 +153,66 @@ def compute_metadata(
     except SeldonInvalidMetadataError as exc:
         logger.error("%s", exc)
         return None
+
+
+# -- V2 model metadata ------------------------------------------------------------------------
+
+V2_MODEL_METADATA_SCHEMA = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "required": ["name", "platform"],
+    "properties": {
+        "name": {"type": "string"},
+        "versions": {"type": "array", "items": {"type": "string"}},
+        "platform": {"type": "string"},
+        "inputs": {"type": "array", "items": {"$ref": "#/definitions/tensor"}},
+        "outputs": {"type": "array", "items": {"$ref": "#/definitions/tensor"}},
+        "properties": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+    "definitions": {
+        "tensor": {
+            "type": "object",
+            "required": ["name", "datatype", "shape"],
+            "properties": {
+                "name": {"type": "string"},
+                "datatype": {"enum": V2_DATATYPES},
+                "shape": {"type": "array", "items": {"type": "integer"}},
+            },
+        }
+    },
+}
+V2_VALIDATOR = jsonschema.Draft7Validator(V2_MODEL_METADATA_SCHEMA)
+
+
+def _v2_tensors(entries: list, prefix: str) -> list[dict]:
+    """V2 tensor entries kept (gaps filled), v1 array entries with a shape as FP64, others dropped."""
+    tensors = []
+    for index, entry in enumerate(entries):
+        if "datatype" in entry:
+            tensors.append(
+                {
+                    "name": entry.get("name") or f"{prefix}-{index}",
+                    "datatype": entry["datatype"],
+                    "shape": list(entry.get("shape", [-1])),
+                }
+            )
+        elif entry.get("messagetype") in ("tensor", "ndarray", "tftensor"):
+            shape = (entry.get("schema") or {}).get("shape")
+            if shape:
+                tensors.append({"name": f"{prefix}-{index}", "datatype": "FP64", "shape": list(shape)})
+    return tensors
+
+
+def to_v2_metadata(metadata: dict | None, model_name: str) -> dict:
+    """The V2 view of the v1 metadata: tensors translated, ``custom`` moved to ``properties``."""
+    metadata = metadata or {}
+    v2 = {
+        "name": model_name,
+        "versions": [version for version in metadata.get("versions", []) if version],
+        "platform": metadata.get("platform", ""),
+        "inputs": _v2_tensors(metadata.get("inputs", []), "input"),
+        "outputs": _v2_tensors(metadata.get("outputs", []), "output"),
+    }
+    if metadata.get("custom"):
+        v2["properties"] = dict(metadata["custom"])
+    return v2

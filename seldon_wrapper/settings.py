@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 SERVICE_TYPES = ("MODEL", "ROUTER", "TRANSFORMER", "COMBINER", "OUTLIER_DETECTOR")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+V2_METHODS = ("auto", "predict", "transform-input", "transform-output", "route")
 DEFAULT_ANNOTATIONS_FILE = "/etc/podinfo/annotations"
 ANNOTATION_REST_TIMEOUT = "seldon.io/rest-timeout"
 ANNOTATION_GRPC_MAX_MSG_SIZE = "seldon.io/grpc-max-message-size"
@@ -121,6 +122,8 @@ class Settings:
     grpc_workers: int = 1
     grpc_max_message_size: int | None = None
     grpc_grace_period: float = 5.0
+    v2_model_name: str | None = None
+    v2_method: str = "auto"
     # Environment-only settings.
     seldon_log_level: str | None = None
     metrics_endpoint: str = "/metrics"
@@ -233,6 +236,8 @@ class Settings:
             grpc_workers=_env_int(env, "GRPC_WORKERS", 1),
             grpc_max_message_size=_env_int(env, "SELDON_GRPC_MAX_MESSAGE_SIZE", 0) or None,
             grpc_grace_period=float(env.get("SELDON_GRPC_GRACE_PERIOD") or 5.0),
+            v2_model_name=env.get("SELDON_V2_MODEL_NAME") or None,
+            v2_method=env.get("SELDON_V2_METHOD") or "auto",
             seldon_log_level=env.get("SELDON_LOG_LEVEL") or None,
             metrics_endpoint=env.get("PREDICTIVE_UNIT_METRICS_ENDPOINT", "/metrics"),
             predictive_unit_id=env.get("PREDICTIVE_UNIT_ID") or None,

@@ -45,7 +45,10 @@ def generate(dest: pathlib.Path) -> None:
             flags=re.M,
         )
         text = re.sub(
-            r"^import prediction_pb2", "from seldon_wrapper.proto import prediction_pb2", text, flags=re.M
+            r"^import (prediction_pb2|grpc_predict_v2_pb2)",
+            r"from seldon_wrapper.proto import \1",
+            text,
+            flags=re.M,
         )
         path.write_text(text)
     for folder in [dest, *[p for p in dest.rglob("*") if p.is_dir()]]:

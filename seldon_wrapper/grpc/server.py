@@ -19,8 +19,9 @@ from grpc_reflection.v1alpha import reflection
 
 from seldon_wrapper.component import Component
 from seldon_wrapper.dataplane import Dataplane
-from seldon_wrapper.grpc import v1
+from seldon_wrapper.grpc import v1, v2
 from seldon_wrapper.settings import Settings
+from seldon_wrapper.v2_adapter import V2Adapter
 
 logger = logging.getLogger(__name__)
 
@@ -44,12 +45,13 @@ def build_server(dataplane: Dataplane, settings: Settings) -> tuple[grpc.Server,
         options=server_options(settings, reuse_port=settings.grpc_workers > 1),
     )
     v1.add_to_server(v1.SeldonServicer(dataplane), server)
+    v2.add_to_server(V2Adapter(dataplane), server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for name in ("", *v1.SERVICE_NAMES):
+    for name in ("", *v1.SERVICE_NAMES, v2.SERVICE_NAME):
         health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
     reflection.enable_server_reflection(
-        (*v1.SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        (*v1.SERVICE_NAMES, v2.SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
     return server, health_servicer
 
@@ -68,7 +70,7 @@ def serve_process(component: Component, dataplane: Dataplane, settings: Settings
         logger.error("gRPC server cannot bind %s: %s", address, exc)
         return 1
     server.start()
-    for name in ("", *v1.SERVICE_NAMES):
+    for name in ("", *v1.SERVICE_NAMES, v2.SERVICE_NAME):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     logger.info("gRPC server serving on %s with %d thread(s)", address, settings.grpc_threads)
     stop.wait()

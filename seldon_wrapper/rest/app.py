@@ -19,6 +19,8 @@ from werkzeug.exceptions import HTTPException
 from seldon_wrapper.codecs import seldon_json, seldon_proto
 from seldon_wrapper.dataplane import Dataplane
 from seldon_wrapper.errors import INTERNAL_ERROR, SeldonMicroserviceException, error_body
+from seldon_wrapper.rest.v2 import create_blueprint
+from seldon_wrapper.v2_adapter import V2Adapter
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +149,8 @@ def create_app(dataplane: Dataplane) -> Flask:
     app.url_map.strict_slashes = False
     for key, value in settings.flask_config.items():
         app.config[key] = value
+
+    app.register_blueprint(create_blueprint(V2Adapter(dataplane)))
 
     handler = dataplane.component.model_error_handler
     if isinstance(handler, Blueprint):

@@ -74,7 +74,7 @@ UNKNOWN_PATHS = [
     ("GET", "/prometheus"),
     ("POST", "/combine"),
     ("POST", "/api/v1.0/explain"),
-    ("POST", "/v2/models/m/infer"),
+    ("POST", "/v3/models/m/infer"),
     ("POST", "/api/v2.0/predictions"),
 ]
 
@@ -262,7 +262,7 @@ def test_error_responses_carry_cors_headers(server, method, path, kwargs, status
 
 MISTAKES = [
     ("GET", "/nope", {}),
-    ("POST", "/v2/models/m/infer", {"data": GOOD_BODY, "headers": JSON_HEADERS}),
+    ("POST", "/v3/models/m/infer", {"data": GOOD_BODY, "headers": JSON_HEADERS}),
     ("GET", "/api/v1.0/predictions", {}),
     ("POST", "/health/ping", {}),
     ("PUT", "/predict", {"data": GOOD_BODY, "headers": JSON_HEADERS}),

@@ -1,0 +1,161 @@
+"""V2 REST front door (Open Inference Protocol) on the main HTTP port, beside the v1 routes.
+
+Errors are always ``{"error": "..."}`` with a 4xx for client mistakes: tritonclient reads the
+``error`` key. Requests need no Content-Type (tritonclient sends none), may be gzip/deflate
+compressed, and may carry a binary tail (``Inference-Header-Content-Length``).
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+
+from flask import Blueprint, Response, request
+
+from seldon_wrapper.codecs import seldon_json, v2
+from seldon_wrapper.errors import SeldonMicroserviceException
+from seldon_wrapper.v2_adapter import V2Adapter
+
+logger = logging.getLogger(__name__)
+
+HEADER_LENGTH = "Inference-Header-Content-Length"
+
+
+def _json(obj: object, status: int = 200) -> Response:
+    return Response(seldon_json.dumps(obj), status=status, mimetype="application/json")
+
+
+def _error(message: str, status: int) -> Response:
+    return _json({"error": message}, status)
+
+
+def _body() -> bytes:
+    data = request.get_data()
+    encoding = (request.headers.get("Content-Encoding") or "").lower()
+    try:
+        if encoding == "gzip":
+            return zlib.decompress(data, 16 + zlib.MAX_WBITS)
+        if encoding == "deflate":
+            return zlib.decompress(data)
+    except zlib.error as exc:
+        raise v2.bad_request(f"Cannot decompress the {encoding} body: {exc}") from None
+    return data
+
+
+def _parse_infer_request() -> v2.Request:
+    body = _body()
+    header_length = request.headers.get(HEADER_LENGTH)
+    tail = b""
+    if header_length is not None:
+        try:
+            length = int(header_length)
+        except ValueError:
+            raise v2.bad_request(f"Bad {HEADER_LENGTH} header: {header_length!r}") from None
+        if length <= 0 or length > len(body):
+            raise v2.bad_request(f"{HEADER_LENGTH} {length} does not fit a body of {len(body)} bytes")
+        body, tail = body[:length], body[length:]
+    if not body:
+        raise v2.bad_request("Empty inference request")
+    try:
+        parsed = seldon_json.loads(body)
+    except ValueError as exc:
+        raise v2.bad_request(f"The inference request is not valid JSON: {exc}") from None
+    return v2.decode_json_request(parsed, tail)
+
+
+def _binary_outputs(req: v2.Request, outputs: list[v2.Tensor]) -> set[str]:
+    default = bool(req.parameters.get("binary_data_output", False))
+    flags = {o["name"]: o["parameters"].get("binary_data") for o in req.outputs}
+    return {
+        tensor.name
+        for tensor in outputs
+        if (flags.get(tensor.name) if flags.get(tensor.name) is not None else default)
+    }
+
+
+def create_blueprint(adapter: V2Adapter) -> Blueprint:
+    """The V2 routes over one adapter."""
+    bp = Blueprint("v2", __name__)
+
+    @bp.errorhandler(SeldonMicroserviceException)
+    def seldon_error(exc: SeldonMicroserviceException) -> Response:
+        if exc.status_code >= 500:
+            logger.error("%s %s failed: %s", request.method, request.path, exc.message)
+        else:
+            logger.info("%s %s rejected: %s", request.method, request.path, exc.message[:200])
+        return _error(exc.message, exc.status_code)
+
+    @bp.errorhandler(Exception)
+    def internal_error(exc: Exception) -> Response:
+        logger.error("%s %s failed: %s: %s", request.method, request.path, type(exc).__name__, exc)
+        logger.debug("Traceback of the failure", exc_info=exc)
+        return _error(f"{type(exc).__name__}: {exc}", 500)
+
+    @bp.get("/v2")
+    @bp.get("/v2/")
+    def server_metadata() -> Response:
+        return _json(adapter.server_metadata())
+
+    @bp.get("/v2/health/live")
+    def live() -> Response:
+        return _json({"live": True})
+
+    @bp.get("/v2/health/ready")
+    def ready() -> Response:
+        if not adapter.ready:
+            return _error(f"Model {adapter.model_name} is not ready", 503)
+        return _json({"ready": True})
+
+    @bp.get("/v2/models/<name>")
+    @bp.get("/v2/models/<name>/versions/<version>")
+    def model_metadata(name: str, version: str | None = None) -> Response:
+        adapter.check_model(name, version)
+        return _json(adapter.metadata)
+
+    @bp.get("/v2/models/<name>/ready")
+    @bp.get("/v2/models/<name>/versions/<version>/ready")
+    def model_ready(name: str, version: str | None = None) -> Response:
+        adapter.check_model(name, version)
+        if not adapter.ready:
+            return _error(f"Model {name} is not ready", 503)
+        return _json({"name": name, "ready": True})
+
+    @bp.post("/v2/models/<name>/infer")
+    @bp.post("/v2/models/<name>/versions/<version>/infer")
+    def infer(name: str, version: str | None = None) -> Response:
+        adapter.check_model(name, version)
+        if not adapter.ready:
+            return _error(f"Model {name} is not ready yet.", 503)
+        req = _parse_infer_request()
+        outputs, parameters = adapter.infer(req)
+        head, tail = v2.encode_json_response(
+            outputs,
+            adapter.model_name,
+            adapter.response_version(version),
+            req.id,
+            parameters,
+            _binary_outputs(req, outputs),
+        )
+        if not tail:
+            return _json(head)
+        head_bytes = seldon_json.dumps(head)
+        response = Response(head_bytes + tail, mimetype="application/octet-stream")
+        response.headers[HEADER_LENGTH] = str(len(head_bytes))
+        return response
+
+    @bp.post("/v2/repository/index")
+    def repository_index() -> Response:
+        body = request.get_data()
+        only_ready = False
+        if body:
+            try:
+                parsed = seldon_json.loads(body)
+            except ValueError:
+                return _error("The repository index request is not valid JSON", 400)
+            only_ready = bool(isinstance(parsed, dict) and parsed.get("ready"))
+        index = adapter.repository_index()
+        if only_ready:
+            index = [entry for entry in index if entry["state"] == "READY"]
+        return _json(index)
+
+    return bp
