@@ -149,7 +149,12 @@ def _flatten(data: Any) -> list:
 
 def _bytes_array(items: list, shape: list[int], name: str) -> np.ndarray:
     if len(items) != _count(shape):
-        raise bad_request(f"Tensor '{name}': {len(items)} elements do not fit shape {shape}")
+        if len(shape) >= 2 and len(items) == _count(shape[:-1]):
+            # MLServer's reading: the last dimension counts the bytes of each element
+            # (e.g. "hello world" sent with shape [1, 11]); one element per leading index.
+            shape = shape[:-1]
+        else:
+            raise bad_request(f"Tensor '{name}': {len(items)} elements do not fit shape {shape}")
     array = np.empty(len(items), dtype=object)
     array[:] = items
     return array.reshape(shape)
@@ -256,7 +261,7 @@ def decode_json_request(body: Any, tail: bytes = b"") -> Request:
             raise bad_request(f"Tensor '{name}' has no 'data'")
         if datatype == "BYTES" and params.get("content_type") == "base64":
             array = _decode_base64(array, name)
-        tensors.append(Tensor(name, datatype, shape, array, params))
+        tensors.append(Tensor(name, datatype, list(array.shape), array, params))
     if offset != len(tail):
         raise bad_request(f"{len(tail) - offset} bytes of binary data belong to no input")
     outputs = body.get("outputs") or []
@@ -391,7 +396,7 @@ def decode_proto_request(request: Any) -> Request:
             array = array.reshape(shape)
         if datatype == "BYTES" and params.get("content_type") == "base64":
             array = _decode_base64(array, name)
-        tensors.append(Tensor(name, datatype, shape, array, params))
+        tensors.append(Tensor(name, datatype, list(array.shape), array, params))
     if raw_index != len(raw):
         raise bad_request(f"{len(raw) - raw_index} raw_input_contents entries belong to no input")
     outputs = [{"name": o.name, "parameters": _parameters(o.parameters)} for o in request.outputs]
