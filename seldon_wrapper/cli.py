@@ -125,10 +125,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     cwd = os.getcwd()
     if cwd not in sys.path:
         sys.path.append(cwd)
+    from seldon_wrapper import metrics_dir
+
+    owned_metrics_dir = metrics_dir.prepare()  # before anything imports prometheus-client
     from seldon_wrapper import serving
 
     try:
-        code = serving.run(settings)
+        code = serving.run(settings, owned_metrics_dir)
     except StartupError as exc:
         if settings.effective_log_level == "DEBUG":
             logger.exception("Start-up failed: %s", exc)

@@ -1,15 +1,37 @@
 """Custom metrics: the user's metric dicts, their validation, and where they are recorded.
 
-The recorder is pluggable: the dataplane hands validated metrics to it. The default one
-only counts nothing; the Prometheus recorder (multiprocess) plugs in here.
+The recorder is pluggable: the dataplane hands validated metrics to it. NullRecorder keeps
+nothing; PrometheusRecorder writes them for the metrics server to expose.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import math
+import re
+import threading
 from typing import Any, Protocol
 
+import numpy as np
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+    values,
+)
+
 from seldon_wrapper.errors import BAD_METRIC, SeldonMicroserviceException
+from seldon_wrapper.settings import NOT_IMPLEMENTED
+
+logger = logging.getLogger(__name__)
+
+# The original exposed no *_created series; neither do we (and multiprocess mode has none).
+disable_created_metrics()
 
 COUNTER = "COUNTER"
 GAUGE = "GAUGE"
@@ -71,6 +93,10 @@ class MetricsRecorder(Protocol):
 
     def record_feedback(self, reward: float) -> None: ...
 
+    def record_request(
+        self, protocol: str, endpoint: str, method: str, code: str, seconds: float
+    ) -> None: ...
+
 
 class NullRecorder:
     """Records nothing: used when no metrics server runs (in-process use, unit tests)."""
@@ -80,3 +106,154 @@ class NullRecorder:
 
     def record_feedback(self, reward: float) -> None:
         return None
+
+    def record_request(self, protocol: str, endpoint: str, method: str, code: str, seconds: float) -> None:
+        return None
+
+
+# -- Prometheus ---------------------------------------------------------------------------------
+
+# TIMER buckets (seconds): 50 log-spaced bounds from 1 ms to 30 s, then +Inf, as the original.
+TIMER_BUCKETS = tuple(float(bound) for bound in np.logspace(-3, math.log10(30), 50))
+REQUEST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+REQUESTS_TOTAL = "seldon_api_model_requests"  # exposed as seldon_api_model_requests_total
+REQUEST_SECONDS = "seldon_api_model_request_duration_seconds"
+_REQUEST = "REQUEST"
+_INVALID = re.compile(r"[^a-zA-Z0-9_]")
+
+
+def sanitize_name(name: Any) -> str:
+    """A valid Prometheus metric/label name: invalid characters become ``_``."""
+    clean = _INVALID.sub("_", str(name))
+    if not clean or clean[0].isdigit():
+        clean = "_" + clean
+    return clean
+
+
+def default_labels(settings: Any) -> dict[str, str]:
+    """The labels every custom metric carries (spec 6.5), from the Seldon environment."""
+    image_name = settings.image_name or NOT_IMPLEMENTED
+    image_version = settings.image_version or NOT_IMPLEMENTED
+    deployment = settings.deployment_id
+    return {
+        "deployment_name": deployment,
+        "model_name": settings.predictive_unit_id or NOT_IMPLEMENTED,
+        "model_image": image_name,
+        "model_version": image_version,
+        "predictor_name": settings.predictor_id,
+        "predictor_version": settings.predictor_version,
+        "seldon_deployment_name": deployment,
+        "image_name": image_name,
+        "image_version": image_version,
+    }
+
+
+def multiprocess_mode() -> bool:
+    """Whether prometheus-client writes per-process files (decided when it was first imported)."""
+    return values.ValueClass is not values.MutexValue
+
+
+class _Metrics:
+    """A collector over metric objects that are in no registry (single-process mode)."""
+
+    def __init__(self, metrics: dict) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Any:
+        for metric in list(self._metrics.values()):
+            yield from metric.collect()
+
+
+class PrometheusRecorder:
+    """Custom, feedback and request metrics in prometheus-client.
+
+    In multiprocess mode (``PROMETHEUS_MULTIPROC_DIR`` set before prometheus-client is first
+    imported, which the CLI does) each process writes its own memory-mapped file, with no lock
+    shared between processes, and a scrape sums them: counters of a recycled or crashed worker
+    are kept, not reset. Otherwise the values live in this process.
+    """
+
+    def __init__(self, settings: Any) -> None:
+        self.multiprocess = multiprocess_mode()
+        self.defaults = default_labels(settings)
+        self._metrics: dict[tuple, Any] = {}
+        self._request_children: dict[tuple, tuple] = {}
+        self._lock = threading.Lock()
+
+    def _metric(self, kind: str, name: str, labelnames: tuple[str, ...]) -> Any:
+        key = (kind, name, labelnames)
+        metric = self._metrics.get(key)
+        if metric is None:
+            with self._lock:
+                metric = self._metrics.get(key)
+                if metric is None:
+                    metric = _new_metric(kind, name, labelnames)
+                    self._metrics[key] = metric
+        return metric
+
+    def _labels(self, tags: Any, method: str) -> dict[str, str]:
+        labels = {sanitize_name(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {}
+        labels.update(self.defaults)
+        labels["method"] = method
+        return labels
+
+    def record(self, metrics: list, method: str) -> None:
+        for metric in metrics:
+            kind = metric.get("type", COUNTER)
+            if kind not in METRIC_TYPES:
+                logger.error("Unknown metrics type: %s", metric)
+                continue
+            labels = self._labels(metric.get("tags"), method)
+            child = self._metric(kind, sanitize_name(metric["key"]), tuple(sorted(labels))).labels(**labels)
+            value = float(metric["value"])
+            if kind == COUNTER:
+                child.inc(value)
+            elif kind == GAUGE:
+                child.set(value)
+            else:
+                child.observe(value / 1000.0)  # TIMER values are milliseconds
+
+    def record_feedback(self, reward: float) -> None:
+        labels = self._labels(None, "feedback")
+        names = tuple(sorted(labels))
+        self._metric(COUNTER, FEEDBACK_KEY, names).labels(**labels).inc(1)
+        self._metric(COUNTER, FEEDBACK_REWARD_KEY, names).labels(**labels).inc(float(reward))
+
+    def record_request(self, protocol: str, endpoint: str, method: str, code: str, seconds: float) -> None:
+        """One served request: a count by status code and a latency observation."""
+        key = (protocol, endpoint, method, code)
+        children = self._request_children.get(key)
+        if children is None:
+            labels = {
+                "protocol": protocol,
+                "endpoint": endpoint,
+                "method": method,
+                "model_name": self.defaults["model_name"],
+                "deployment_name": self.defaults["deployment_name"],
+                "predictor_name": self.defaults["predictor_name"],
+            }
+            timing = self._metric(_REQUEST, REQUEST_SECONDS, tuple(sorted(labels))).labels(**labels)
+            labels["code"] = code
+            count = self._metric(COUNTER, REQUESTS_TOTAL, tuple(sorted(labels))).labels(**labels)
+            children = self._request_children[key] = (timing, count)
+        children[0].observe(seconds)
+        children[1].inc()
+
+    def exposition(self) -> bytes:
+        """The Prometheus text exposition of everything recorded (by every process)."""
+        registry = CollectorRegistry(auto_describe=False)
+        if self.multiprocess:
+            multiprocess.MultiProcessCollector(registry)
+        else:
+            registry.register(_Metrics(self._metrics))
+        return generate_latest(registry)
+
+
+def _new_metric(kind: str, name: str, labelnames: tuple[str, ...]) -> Any:
+    if kind == COUNTER:
+        return Counter(name, "", labelnames, registry=None)
+    if kind == GAUGE:
+        return Gauge(name, "", labelnames, registry=None, multiprocess_mode="mostrecent")
+    if kind == TIMER:
+        return Histogram(name, "", labelnames, registry=None, buckets=TIMER_BUCKETS)
+    return Histogram(name, "", labelnames, registry=None, buckets=REQUEST_BUCKETS)

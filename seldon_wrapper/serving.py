@@ -15,13 +15,16 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from seldon_wrapper import loader
+from seldon_wrapper import metrics_dir as metrics_dir_module
 from seldon_wrapper.component import Component
 from seldon_wrapper.dataplane import Dataplane
+from seldon_wrapper.metrics import MetricsRecorder, PrometheusRecorder
 from seldon_wrapper.rest.app import create_app
 from seldon_wrapper.settings import Settings
 
@@ -70,11 +73,11 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def build(settings: Settings) -> tuple[Component, Dataplane, Any]:
+def build(settings: Settings, recorder: MetricsRecorder | None = None) -> tuple[Component, Dataplane, Any]:
     """Import and instantiate the user class once, in this process, and build the REST app."""
     user = loader.load_user_object(settings.interface_name, settings.parameters)
     component = Component(user)
-    dataplane = Dataplane(component, settings)
+    dataplane = Dataplane(component, settings, recorder)
     return component, dataplane, create_app(dataplane)
 
 
@@ -88,54 +91,45 @@ def _start_custom_service(component: Component) -> None:
     logger.info("Started custom_service process %s", process.pid)
 
 
-class GrpcProcesses:
-    """The gRPC serving processes, forked before any gRPC object exists in this process."""
+class Children:
+    """Helper processes forked from this one (gRPC servers, the metrics server).
 
-    def __init__(self, component: Component, dataplane: Dataplane, settings: Settings) -> None:
-        self.component = component
-        self.dataplane = dataplane
-        self.settings = settings
+    They are forked before Gunicorn starts and before any gRPC object exists here, and are
+    stopped with SIGTERM, a grace period, then SIGKILL.
+    """
+
+    def __init__(self, grace_period: float) -> None:
+        self.grace_period = grace_period
         self.pids: list[int] = []
 
-    def start(self) -> None:
-        for _ in range(self.settings.grpc_workers):
-            pid = os.fork()
-            if pid == 0:  # the child serves gRPC and never returns
-                code = 1
-                try:
-                    from seldon_wrapper.grpc.server import serve_process
-
-                    code = serve_process(self.component, self.dataplane, self.settings)
-                except BaseException as exc:
-                    logger.error("gRPC process failed: %s: %s", type(exc).__name__, exc)
-                    logger.debug("Traceback of the failure", exc_info=exc)
-                finally:
-                    logging.shutdown()
-                    os._exit(code)
-            self.pids.append(pid)
-        if self.pids:
-            logger.info(
-                "gRPC serving on %s:%s with %d process(es)",
-                self.settings.host,
-                self.settings.grpc_port,
-                len(self.pids),
-            )
+    def fork(self, name: str, target: Callable[[], int]) -> None:
+        pid = os.fork()
+        if pid == 0:  # the child runs the target and never returns
+            code = 1
+            try:
+                code = target()
+            except BaseException as exc:
+                logger.error("%s process failed: %s: %s", name, type(exc).__name__, exc)
+                logger.debug("Traceback of the failure", exc_info=exc)
+            finally:
+                logging.shutdown()
+                os._exit(code)
+        self.pids.append(pid)
 
     def stop(self) -> None:
-        """SIGTERM each process, wait for the grace period (plus a margin), then SIGKILL."""
         for pid in self.pids:
             try:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
-        deadline = time.monotonic() + self.settings.grpc_grace_period + 5
+        deadline = time.monotonic() + self.grace_period + 5
         remaining = list(self.pids)
         while remaining and time.monotonic() < deadline:
             remaining = [pid for pid in remaining if not _reaped(pid)]
             if remaining:
                 time.sleep(0.05)
         for pid in remaining:
-            logger.warning("gRPC process %s did not stop in time; killing it", pid)
+            logger.warning("Process %s did not stop in time; killing it", pid)
             try:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
@@ -152,23 +146,51 @@ def _reaped(pid: int) -> bool:
     return done == pid
 
 
-def run(settings: Settings) -> int:
-    """Serve until stopped; returns the exit code."""
-    component, dataplane, app = build(settings)
-    _start_custom_service(component)
-    grpc_processes = GrpcProcesses(component, dataplane, settings)
-    grpc_processes.start()
+def start_children(component: Component, dataplane: Dataplane, settings: Settings) -> Children:
+    """The metrics server and the gRPC servers."""
+    children = Children(settings.grpc_grace_period)
+    if isinstance(dataplane.recorder, PrometheusRecorder):
+        from seldon_wrapper import metrics_server
+
+        children.fork("metrics", lambda: metrics_server.serve_process(dataplane.recorder, settings))
+    for _ in range(settings.grpc_workers):
+
+        def grpc_target() -> int:
+            from seldon_wrapper.grpc.server import serve_process
+
+            return serve_process(component, dataplane, settings)
+
+        children.fork("gRPC", grpc_target)
+    if settings.grpc_workers > 0:
+        logger.info(
+            "gRPC serving on %s:%s with %d process(es)",
+            settings.host,
+            settings.grpc_port,
+            settings.grpc_workers,
+        )
+    return children
+
+
+def run(settings: Settings, metrics_dir: str | None = None) -> int:
+    """Serve until stopped; returns the exit code. ``metrics_dir`` is removed at the end.
+
+    Gunicorn workers are forks of this call: when one exits, its SystemExit unwinds through
+    these ``finally`` blocks too, so only the process that started the server cleans up.
+    """
+    owner = os.getpid()
+    children: Children | None = None
     try:
+        component, dataplane, app = build(settings, PrometheusRecorder(settings))
+        _start_custom_service(component)
+        children = start_children(component, dataplane, settings)
         if settings.debug:
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
             component.load()
-            logger.info(
-                "Serving REST with the Flask development server on %s:%s", settings.host, settings.http_port
-            )
+            logger.info("Serving REST with Flask's dev server on %s:%s", settings.host, settings.http_port)
             app.run(host=settings.host, port=settings.http_port, threaded=not settings.single_threaded)
             return 0
         options = gunicorn_options(settings)
-        options["on_exit"] = lambda arbiter: grpc_processes.stop()
+        options["on_exit"] = lambda arbiter: children.stop()
         logger.info(
             "Serving REST on %s with %d worker(s), %d thread(s) each",
             options["bind"],
@@ -178,4 +200,7 @@ def run(settings: Settings) -> int:
         RestApplication(app, component, options).run()
         return 0
     finally:
-        grpc_processes.stop()
+        if os.getpid() == owner:
+            if children is not None:
+                children.stop()
+            metrics_dir_module.remove(metrics_dir)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from concurrent import futures
 from typing import Any
 
@@ -24,6 +25,39 @@ from seldon_wrapper.settings import Settings
 from seldon_wrapper.v2_adapter import V2Adapter
 
 logger = logging.getLogger(__name__)
+
+
+class RequestMetrics(grpc.ServerInterceptor):
+    """Counts and times every unary call by method and status code."""
+
+    def __init__(self, recorder: Any) -> None:
+        self.recorder = recorder
+
+    def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
+        handler = continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        method = handler_call_details.method.lstrip("/")
+        inner = handler.unary_unary
+        recorder = self.recorder
+
+        def timed(request: Any, context: grpc.ServicerContext) -> Any:
+            started = time.perf_counter()
+            code = "OK"
+            try:
+                return inner(request, context)
+            except BaseException:
+                status = context.code() if hasattr(context, "code") else None
+                code = status.name if isinstance(status, grpc.StatusCode) else "UNKNOWN"
+                raise
+            finally:
+                recorder.record_request("grpc", method, "POST", code, time.perf_counter() - started)
+
+        return grpc.unary_unary_rpc_method_handler(
+            timed,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
 
 
 def server_options(settings: Settings, reuse_port: bool) -> list[tuple[str, Any]]:
@@ -43,6 +77,7 @@ def build_server(dataplane: Dataplane, settings: Settings) -> tuple[grpc.Server,
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max(1, settings.grpc_threads)),
         options=server_options(settings, reuse_port=settings.grpc_workers > 1),
+        interceptors=[RequestMetrics(dataplane.recorder)],
     )
     v1.add_to_server(v1.SeldonServicer(dataplane), server)
     v2.add_to_server(V2Adapter(dataplane), server)

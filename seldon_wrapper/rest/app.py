@@ -10,10 +10,11 @@ from __future__ import annotations
 import base64
 import importlib.resources
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from seldon_wrapper.codecs import seldon_json, seldon_proto
@@ -235,5 +236,24 @@ def create_app(dataplane: Dataplane) -> Flask:
         logger.debug("Traceback of the failure", exc_info=exc)
         return _json_response(error_body(str(exc), INTERNAL_ERROR), 500)
 
-    app.after_request(_add_cors)
+    recorder = dataplane.recorder
+
+    @app.before_request
+    def start_timer() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        started = g.get("started")
+        if started is not None:
+            rule = request.url_rule
+            recorder.record_request(
+                "rest",
+                rule.rule if rule is not None else "unmatched",
+                request.method,
+                str(response.status_code),
+                time.perf_counter() - started,
+            )
+        return _add_cors(response)
+
     return app
