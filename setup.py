@@ -34,7 +34,15 @@ setup(
         "protobuf>=5.27.2,<8",
     ],
     extras_require={
+        # OpenTelemetry tracing (--tracing / TRACING=1); OTLP export to a collector or Jaeger.
+        "tracing": [
+            "opentelemetry-api>=1.20,<2",
+            "opentelemetry-sdk>=1.20,<2",
+            "opentelemetry-exporter-otlp-proto-grpc>=1.20,<2",
+        ],
         "test": [
+            "opentelemetry-api>=1.20,<2",
+            "opentelemetry-sdk>=1.20,<2",
             "pytest>=8",
             "requests>=2.31",
             "hypothesis>=6.100",

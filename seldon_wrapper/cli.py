@@ -8,12 +8,13 @@ import os
 import sys
 from collections.abc import Sequence
 
+from seldon_wrapper import logs
 from seldon_wrapper.errors import StartupError
 from seldon_wrapper.settings import LOG_LEVELS, SERVICE_TYPES, V2_METHODS, Settings
 
 logger = logging.getLogger("seldon_wrapper.cli")
 
-LOG_FORMAT = "%(asctime)s - %(name)s:%(funcName)s:%(lineno)s - %(levelname)s:  %(message)s"
+LOG_FORMAT = logs.TEXT_FORMAT
 _YES = ("y", "yes", "t", "true", "on", "1")
 _NO = ("n", "no", "f", "false", "off", "0")
 
@@ -96,15 +97,12 @@ def parse_settings(argv: Sequence[str], env=None) -> Settings:
 
 
 def configure_logging(settings: Settings) -> None:
-    """Apply the effective level to the root logger (one line per event, original format)."""
+    """Apply the effective level and format (one line per event)."""
     level_name = settings.effective_log_level
     level = logging.getLevelName(level_name)
     if not isinstance(level, int):
         raise StartupError(f"Invalid log level: {level_name}")
-    root = logging.getLogger()
-    root.setLevel(level)
-    for name in ("werkzeug", "seldon_wrapper", "seldon_core"):
-        logging.getLogger(name).setLevel(level)
+    logs.configure(level, settings.log_format == "json")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

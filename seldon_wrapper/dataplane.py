@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from seldon_wrapper import tracing
 from seldon_wrapper.codecs import seldon_proto
 from seldon_wrapper.codecs.message import Decoded
 from seldon_wrapper.component import Component, Operation, SeldonResponse
@@ -116,7 +117,8 @@ class Dataplane:
     def _raw(self, operation: Operation, request: Any, codec: ModuleType, method: str) -> Any:
         """Call ``<m>_raw``; returns the response, or ``_FALL_THROUGH`` when not implemented."""
         try:
-            response = operation.raw(request)
+            with tracing.user_span(operation.name + "_raw"):
+                response = operation.raw(request)
         except SeldonNotImplementedError:
             return _FALL_THROUGH
         metrics = codec.raw_metrics(response, keep=self.include_metrics)
@@ -165,7 +167,8 @@ class Dataplane:
         result: Any = _FALL_THROUGH
         if operation.high is not None:
             try:
-                result = operation.high(decoded.features, decoded.names, decoded.meta)
+                with tracing.user_span(operation.name):
+                    result = operation.high(decoded.features, decoded.names, decoded.meta)
             except SeldonNotImplementedError:
                 result = _FALL_THROUGH
         if result is _FALL_THROUGH:
@@ -190,7 +193,8 @@ class Dataplane:
         decoded = codec.decode_message(request)
         if operation.high is None:
             raise SeldonMicroserviceException("Route not defined")
-        response = SeldonResponse.create(operation.high(decoded.features, decoded.names, decoded.meta))
+        with tracing.user_span(operation.name):
+            response = SeldonResponse.create(operation.high(decoded.features, decoded.names, decoded.meta))
         if not isinstance(response.data, int):
             raise SeldonMicroserviceException(f"Routing response must be int but got {response.data}")
         response.data = np.array([[response.data]])
@@ -207,7 +211,8 @@ class Dataplane:
             raise SeldonMicroserviceException("Aggregate not defined")
         features = [d.features for d in decoded_list]
         names = [d.names for d in decoded_list]
-        response = SeldonResponse.create(operation.high(features, names))
+        with tracing.user_span(operation.name):
+            response = SeldonResponse.create(operation.high(features, names))
         merged: dict[str, Any] = {"tags": {}, "metrics": [], "requestPath": {}}
         for decoded in decoded_list:
             meta = decoded.meta or {}
@@ -251,7 +256,8 @@ class Dataplane:
         result = None
         if operation.high is not None:
             try:
-                result = operation.high(features, names, feedback.reward, truth, routing)
+                with tracing.user_span(operation.name):
+                    result = operation.high(features, names, feedback.reward, truth, routing)
             except SeldonNotImplementedError:
                 result = None
         response = SeldonResponse.create(result)

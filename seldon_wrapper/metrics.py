@@ -207,7 +207,7 @@ class PrometheusRecorder:
             child = self._metric(kind, sanitize_name(metric["key"]), tuple(sorted(labels))).labels(**labels)
             value = float(metric["value"])
             if kind == COUNTER:
-                child.inc(value)
+                _add(child, value)
             elif kind == GAUGE:
                 child.set(value)
             else:
@@ -217,7 +217,7 @@ class PrometheusRecorder:
         labels = self._labels(None, "feedback")
         names = tuple(sorted(labels))
         self._metric(COUNTER, FEEDBACK_KEY, names).labels(**labels).inc(1)
-        self._metric(COUNTER, FEEDBACK_REWARD_KEY, names).labels(**labels).inc(float(reward))
+        _add(self._metric(COUNTER, FEEDBACK_REWARD_KEY, names).labels(**labels), float(reward))
 
     def record_request(self, protocol: str, endpoint: str, method: str, code: str, seconds: float) -> None:
         """One served request: a count by status code and a latency observation."""
@@ -247,6 +247,15 @@ class PrometheusRecorder:
         else:
             registry.register(_Metrics(self._metrics))
         return generate_latest(registry)
+
+
+def _add(counter: Any, value: float) -> None:
+    """Add to a counter, negative values included: the original added whatever the user sent
+    (bandit routers send negative rewards), while prometheus-client's ``inc`` refuses them."""
+    if value >= 0:
+        counter.inc(value)
+    else:
+        counter._value.inc(value)
 
 
 def _new_metric(kind: str, name: str, labelnames: tuple[str, ...]) -> Any:

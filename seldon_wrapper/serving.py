@@ -20,7 +20,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from seldon_wrapper import loader
+from seldon_wrapper import loader, logs, tracing
 from seldon_wrapper import metrics_dir as metrics_dir_module
 from seldon_wrapper.component import Component
 from seldon_wrapper.dataplane import Dataplane
@@ -34,10 +34,11 @@ logger = logging.getLogger(__name__)
 class RestApplication(BaseApplication):
     """Gunicorn running our Flask app with a programmatic configuration."""
 
-    def __init__(self, app: Any, component: Component, options: dict[str, Any]) -> None:
+    def __init__(self, app: Any, component: Component, settings: Settings) -> None:
         self.application = app
         self.component = component
-        self.options = options
+        self.settings = settings
+        self.options = gunicorn_options(settings)
         super().__init__()
 
     def load_config(self) -> None:
@@ -49,6 +50,7 @@ class RestApplication(BaseApplication):
         # Runs in each worker after fork: the forked copy of multiprocessing's exit hook
         # would otherwise terminate the master's helper processes when a worker exits.
         atexit.unregister(multiprocessing.util._exit_function)
+        tracing.setup(self.settings.tracing, self.settings.interface_name)
         self.component.load()
         logger.info("Model loaded in REST worker")
         return self.application
@@ -70,6 +72,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # gunicorn >= 25 opens a control socket at a fixed per-user path; several servers
         # on one machine would fight over it, and the original never had one.
         "control_socket_disable": True,
+        "logconfig_dict": logs.gunicorn_logconfig(settings.log_level, settings.log_format == "json"),
     }
 
 
@@ -185,19 +188,21 @@ def run(settings: Settings, metrics_dir: str | None = None) -> int:
         children = start_children(component, dataplane, settings)
         if settings.debug:
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            tracing.setup(settings.tracing, settings.interface_name)
             component.load()
             logger.info("Serving REST with Flask's dev server on %s:%s", settings.host, settings.http_port)
             app.run(host=settings.host, port=settings.http_port, threaded=not settings.single_threaded)
             return 0
-        options = gunicorn_options(settings)
-        options["on_exit"] = lambda arbiter: children.stop()
+        application = RestApplication(app, component, settings)
+        application.cfg.set("on_exit", lambda arbiter: children.stop())
         logger.info(
-            "Serving REST on %s with %d worker(s), %d thread(s) each",
-            options["bind"],
+            "Serving REST on %s:%s with %d worker(s), %d thread(s) each",
+            settings.host,
+            settings.http_port,
             settings.workers,
             settings.effective_threads,
         )
-        RestApplication(app, component, options).run()
+        application.run()
         return 0
     finally:
         if os.getpid() == owner:

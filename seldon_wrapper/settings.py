@@ -124,6 +124,7 @@ class Settings:
     grpc_grace_period: float = 5.0
     v2_model_name: str | None = None
     v2_method: str = "auto"
+    log_format: str = "text"
     # Environment-only settings.
     seldon_log_level: str | None = None
     metrics_endpoint: str = "/metrics"
@@ -238,6 +239,7 @@ class Settings:
             grpc_grace_period=float(env.get("SELDON_GRPC_GRACE_PERIOD") or 5.0),
             v2_model_name=env.get("SELDON_V2_MODEL_NAME") or None,
             v2_method=env.get("SELDON_V2_METHOD") or "auto",
+            log_format=(env.get("SELDON_LOG_FORMAT") or "text").lower(),
             seldon_log_level=env.get("SELDON_LOG_LEVEL") or None,
             metrics_endpoint=env.get("PREDICTIVE_UNIT_METRICS_ENDPOINT", "/metrics"),
             predictive_unit_id=env.get("PREDICTIVE_UNIT_ID") or None,

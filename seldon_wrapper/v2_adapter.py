@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from seldon_wrapper import dataplane as v1
+from seldon_wrapper import tracing
 from seldon_wrapper.codecs import v2
 from seldon_wrapper.component import Operation, SeldonResponse
 from seldon_wrapper.dataplane import Dataplane
@@ -142,7 +143,8 @@ class V2Adapter:
             result: Any = features if self.method in (v1.INPUT_TRANSFORM, v1.OUTPUT_TRANSFORM) else []
         else:
             try:
-                result = operation.high(features, names, meta)
+                with tracing.user_span(operation.name):
+                    result = operation.high(features, names, meta)
             except SeldonNotImplementedError:
                 result = features if self.method in (v1.INPUT_TRANSFORM, v1.OUTPUT_TRANSFORM) else []
         response = SeldonResponse.create(result)

@@ -50,6 +50,13 @@ def generate(dest: pathlib.Path) -> None:
             text,
             flags=re.M,
         )
+        if path.name == "grpc_predict_v2_pb2.py":
+            # tritonclient and MLServer register their own inference.* messages in protobuf's
+            # default pool; a private pool lets a model import them beside ours.
+            text = text.replace(
+                "DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(",
+                "DESCRIPTOR = _descriptor_pool.DescriptorPool().AddSerializedFile(",
+            )
         path.write_text(text)
     for folder in [dest, *[p for p in dest.rglob("*") if p.is_dir()]]:
         init = folder / "__init__.py"

@@ -282,10 +282,9 @@ def decode_json_request(body: Any, tail: bytes = b"") -> Request:
 def _json_data(tensor: Tensor) -> tuple[list, dict]:
     """JSON ``data`` for an output; BYTES that are not UTF-8 go as base64."""
     if tensor.datatype != "BYTES":
-        array = tensor.array
-        if array.dtype.kind == "f" and array.dtype.itemsize < 8:
-            array = array.astype(np.float64)
-        return np.ascontiguousarray(array).ravel(), {}
+        if tensor.datatype == "FP16":  # orjson writes float16 only via float32
+            return np.ascontiguousarray(tensor.array, dtype=np.float32).ravel(), {}
+        return np.ascontiguousarray(tensor.array).ravel(), {}
     items = []
     as_base64 = False
     for item in tensor.array.ravel():
@@ -390,7 +389,10 @@ def decode_proto_request(request: Any) -> Request:
         elif field_name is None:
             raise bad_request(f"Tensor '{name}': {datatype} data must be sent in raw_input_contents")
         else:
-            array = np.array(typed, dtype=DTYPES[datatype])
+            try:
+                array = np.array(typed, dtype=DTYPES[datatype])
+            except (ValueError, TypeError, OverflowError) as exc:
+                raise bad_request(f"Tensor '{name}': data does not fit datatype {datatype} ({exc})") from None
             if array.size != _count(shape):
                 raise bad_request(f"Tensor '{name}': {array.size} elements do not fit shape {shape}")
             array = array.reshape(shape)

@@ -15,9 +15,11 @@ from concurrent import futures
 from typing import Any
 
 import grpc
+from google.protobuf import descriptor_pool
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from seldon_wrapper import tracing
 from seldon_wrapper.component import Component
 from seldon_wrapper.dataplane import Dataplane
 from seldon_wrapper.grpc import v1, v2
@@ -27,8 +29,8 @@ from seldon_wrapper.v2_adapter import V2Adapter
 logger = logging.getLogger(__name__)
 
 
-class RequestMetrics(grpc.ServerInterceptor):
-    """Counts and times every unary call by method and status code."""
+class RequestObserver(grpc.ServerInterceptor):
+    """Counts and times every unary call by method and status code, and traces it."""
 
     def __init__(self, recorder: Any) -> None:
         self.recorder = recorder
@@ -41,8 +43,12 @@ class RequestMetrics(grpc.ServerInterceptor):
         inner = handler.unary_unary
         recorder = self.recorder
 
-        def timed(request: Any, context: grpc.ServicerContext) -> Any:
+        def observed(request: Any, context: grpc.ServicerContext) -> Any:
             started = time.perf_counter()
+            span = None
+            if tracing.enabled():
+                carrier = dict(context.invocation_metadata() or ())
+                span = tracing.server_span(method, carrier, {"rpc.system": "grpc", "rpc.method": method})
             code = "OK"
             try:
                 return inner(request, context)
@@ -52,12 +58,38 @@ class RequestMetrics(grpc.ServerInterceptor):
                 raise
             finally:
                 recorder.record_request("grpc", method, "POST", code, time.perf_counter() - started)
+                if span is not None:
+                    tracing.end_server_span(*span, status_code=code, error=code != "OK")
 
         return grpc.unary_unary_rpc_method_handler(
-            timed,
+            observed,
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
+
+
+def reflection_pool() -> descriptor_pool.DescriptorPool:
+    """One pool with every file the server speaks: the V2 protos live in a private pool of
+    their own (see tools/gen_proto.py), the rest in protobuf's default pool."""
+    from grpc_health.v1 import health_pb2 as health_messages
+    from grpc_reflection.v1alpha import reflection_pb2
+
+    from seldon_wrapper.proto import grpc_predict_v2_pb2, prediction_pb2
+
+    pool = descriptor_pool.DescriptorPool()
+    added: set[str] = set()
+
+    def add(file: Any) -> None:
+        if file.name in added:
+            return
+        for dependency in file.dependencies:
+            add(dependency)
+        pool.AddSerializedFile(file.serialized_pb)
+        added.add(file.name)
+
+    for module in (prediction_pb2, grpc_predict_v2_pb2, health_messages, reflection_pb2):
+        add(module.DESCRIPTOR)
+    return pool
 
 
 def server_options(settings: Settings, reuse_port: bool) -> list[tuple[str, Any]]:
@@ -77,7 +109,7 @@ def build_server(dataplane: Dataplane, settings: Settings) -> tuple[grpc.Server,
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max(1, settings.grpc_threads)),
         options=server_options(settings, reuse_port=settings.grpc_workers > 1),
-        interceptors=[RequestMetrics(dataplane.recorder)],
+        interceptors=[RequestObserver(dataplane.recorder)],
     )
     v1.add_to_server(v1.SeldonServicer(dataplane), server)
     v2.add_to_server(V2Adapter(dataplane), server)
@@ -86,7 +118,9 @@ def build_server(dataplane: Dataplane, settings: Settings) -> tuple[grpc.Server,
     for name in ("", *v1.SERVICE_NAMES, v2.SERVICE_NAME):
         health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
     reflection.enable_server_reflection(
-        (*v1.SERVICE_NAMES, v2.SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        (*v1.SERVICE_NAMES, v2.SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME),
+        server,
+        pool=reflection_pool(),
     )
     return server, health_servicer
 
@@ -96,6 +130,7 @@ def serve_process(component: Component, dataplane: Dataplane, settings: Settings
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    tracing.setup(settings.tracing, settings.interface_name)
     component.load()
     server, health_servicer = build_server(dataplane, settings)
     address = f"{settings.host}:{settings.grpc_port}"

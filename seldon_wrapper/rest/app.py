@@ -17,10 +17,12 @@ from typing import Any
 from flask import Blueprint, Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
+from seldon_wrapper import tracing
 from seldon_wrapper.codecs import seldon_json, seldon_proto
 from seldon_wrapper.dataplane import Dataplane
 from seldon_wrapper.errors import INTERNAL_ERROR, SeldonMicroserviceException, error_body
 from seldon_wrapper.rest.v2 import create_blueprint
+from seldon_wrapper.rest.v2 import dumps as v2_dumps
 from seldon_wrapper.v2_adapter import V2Adapter
 
 logger = logging.getLogger(__name__)
@@ -223,6 +225,8 @@ def create_app(dataplane: Dataplane) -> Flask:
         status = exc.code or 500
         info = f"{status} {exc.name}: {exc.description}"
         logger.info("%s %s rejected: %s", request.method, request.path, info)
+        if request.path.startswith("/v2/") or request.path == "/v2":
+            return Response(v2_dumps({"error": info}), status=status, mimetype=JSON_MIMETYPE)
         response = _json_response(
             error_body(info, "MICROSERVICE_BAD_DATA" if status < 500 else INTERNAL_ERROR), status
         )
@@ -237,13 +241,26 @@ def create_app(dataplane: Dataplane) -> Flask:
         return _json_response(error_body(str(exc), INTERNAL_ERROR), 500)
 
     recorder = dataplane.recorder
+    extra_tags = settings.jaeger_extra_tags
 
     @app.before_request
-    def start_timer() -> None:
+    def start_request() -> None:
         g.started = time.perf_counter()
+        if tracing.enabled():
+            rule = request.url_rule
+            attributes = {"http.request.method": request.method, "url.path": request.path}
+            for name in extra_tags:
+                value = getattr(request, name, None)
+                if value is not None:
+                    attributes[name] = str(value)
+            g.span = tracing.server_span(
+                f"{request.method} {rule.rule if rule is not None else 'unmatched'}",
+                request.headers,
+                attributes,
+            )
 
     @app.after_request
-    def finish(response: Response) -> Response:
+    def finish_request(response: Response) -> Response:
         started = g.get("started")
         if started is not None:
             rule = request.url_rule
@@ -254,6 +271,17 @@ def create_app(dataplane: Dataplane) -> Flask:
                 str(response.status_code),
                 time.perf_counter() - started,
             )
+        span = g.pop("span", None)
+        if span is not None:
+            tracing.end_server_span(
+                *span, status_code=response.status_code, error=response.status_code >= 500
+            )
         return _add_cors(response)
+
+    @app.teardown_request
+    def close_span(exc: BaseException | None) -> None:
+        span = g.pop("span", None)  # only left when no response was produced
+        if span is not None:
+            tracing.end_server_span(*span, error=True)
 
     return app

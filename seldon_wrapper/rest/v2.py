@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import zlib
 
+import orjson
 from flask import Blueprint, Response, request
 
 from seldon_wrapper.codecs import seldon_json, v2
@@ -21,8 +22,16 @@ logger = logging.getLogger(__name__)
 HEADER_LENGTH = "Inference-Header-Content-Length"
 
 
+_DUMP_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+
+def dumps(obj: object) -> bytes:
+    """V2 JSON: strict (NaN and infinities are null), numpy arrays written natively."""
+    return orjson.dumps(obj, option=_DUMP_OPTIONS)
+
+
 def _json(obj: object, status: int = 200) -> Response:
-    return Response(seldon_json.dumps(obj), status=status, mimetype="application/json")
+    return Response(dumps(obj), status=status, mimetype="application/json")
 
 
 def _error(message: str, status: int) -> Response:
@@ -138,7 +147,7 @@ def create_blueprint(adapter: V2Adapter) -> Blueprint:
         )
         if not tail:
             return _json(head)
-        head_bytes = seldon_json.dumps(head)
+        head_bytes = dumps(head)
         response = Response(head_bytes + tail, mimetype="application/octet-stream")
         response.headers[HEADER_LENGTH] = str(len(head_bytes))
         return response
