@@ -21,6 +21,7 @@ from seldon_wrapper import tracing
 from seldon_wrapper.codecs import seldon_json, seldon_proto
 from seldon_wrapper.dataplane import Dataplane
 from seldon_wrapper.errors import INTERNAL_ERROR, SeldonMicroserviceException, error_body
+from seldon_wrapper.rest.fast import FastPredict, fast_path_applies
 from seldon_wrapper.rest.v2 import create_blueprint
 from seldon_wrapper.rest.v2 import dumps as v2_dumps
 from seldon_wrapper.v2_adapter import V2Adapter
@@ -140,6 +141,21 @@ def _add_cors(response: Response) -> Response:
     return response
 
 
+def log_seldon_error(method: str, path: str, exc: SeldonMicroserviceException) -> None:
+    """One line: ERROR for server-side failures, INFO (no traceback) for client mistakes."""
+    if exc.status_code >= 500:
+        logger.error("%s %s failed: %s (%s)", method, path, exc.message, exc.reason)
+    else:
+        logger.info(
+            "%s %s rejected: %s", method, path, exc.message.splitlines()[0][:200] if exc.message else ""
+        )
+
+
+def log_internal_error(method: str, path: str, exc: Exception) -> None:
+    logger.error("%s %s failed: %s: %s", method, path, type(exc).__name__, exc)
+    logger.debug("Traceback of the failure", exc_info=exc)
+
+
 def openapi_document() -> bytes:
     return importlib.resources.files("seldon_wrapper.rest").joinpath("seldon.json").read_bytes()
 
@@ -214,10 +230,7 @@ def create_app(dataplane: Dataplane) -> Flask:
 
     @app.errorhandler(SeldonMicroserviceException)
     def seldon_error(exc: SeldonMicroserviceException) -> Response:
-        if exc.status_code >= 500:
-            logger.error("%s %s failed: %s (%s)", request.method, request.path, exc.message, exc.reason)
-        else:
-            logger.info("%s %s rejected: %s", request.method, request.path, exc.message.splitlines()[0][:200])
+        log_seldon_error(request.method, request.path, exc)
         return _json_response(exc.to_dict(), exc.status_code)
 
     @app.errorhandler(HTTPException)
@@ -236,8 +249,7 @@ def create_app(dataplane: Dataplane) -> Flask:
 
     @app.errorhandler(Exception)
     def internal_error(exc: Exception) -> Response:
-        logger.error("%s %s failed: %s: %s", request.method, request.path, type(exc).__name__, exc)
-        logger.debug("Traceback of the failure", exc_info=exc)
+        log_internal_error(request.method, request.path, exc)
         return _json_response(error_body(str(exc), INTERNAL_ERROR), 500)
 
     recorder = dataplane.recorder
@@ -284,4 +296,6 @@ def create_app(dataplane: Dataplane) -> Flask:
         if span is not None:
             tracing.end_server_span(*span, error=True)
 
+    if fast_path_applies(dataplane):
+        app.wsgi_app = FastPredict(app.wsgi_app, dataplane)  # type: ignore[method-assign]
     return app

@@ -1,0 +1,111 @@
+"""The WSGI fast path for JSON predictions answers exactly what the Flask route answers."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from seldon_wrapper.component import Component, SeldonResponse
+from seldon_wrapper.dataplane import Dataplane
+from seldon_wrapper.errors import SeldonMicroserviceException
+from seldon_wrapper.rest.app import create_app
+from seldon_wrapper.rest.fast import FastPredict
+from seldon_wrapper.settings import Settings
+
+
+class Model:
+    def predict(self, X, names, meta=None):
+        tags = (meta or {}).get("tags", {})
+        if "raise" in tags:
+            raise ValueError("boom")
+        if "reject" in tags:
+            raise SeldonMicroserviceException("nope", status_code=403, reason="X")
+        if "status" in tags:
+            return {"status": {"code": tags["status"], "status": "FAILURE"}}
+        if "runtime" in tags:
+            return SeldonResponse(X, tags={"rt": 1}, metrics=[{"type": "COUNTER", "key": "c", "value": 1}])
+        return X
+
+    def tags(self):
+        return {"static": "s"}
+
+
+@pytest.fixture(scope="module")
+def client():
+    settings = Settings(predictive_unit_id="node", predictive_unit_image="img:1")
+    app = create_app(Dataplane(Component(Model()), settings))
+    assert isinstance(app.wsgi_app, FastPredict)
+    return app.test_client()
+
+
+PAYLOADS = [
+    {"data": {"ndarray": [[1, 2], [3, 4]]}},
+    {"data": {"names": ["a"], "tensor": {"shape": [2, 1], "values": [0.5, 1e-7]}}},
+    {"data": {"ndarray": [["a", 1]]}},
+    {"strData": "héllo"},
+    {"binData": "AAFhYmM="},
+    {"jsonData": {"b": [1, None], "a": float("nan")}},
+    {"meta": {"puid": "p", "tags": {"t": 1}}, "data": {"ndarray": [1]}},
+    {"meta": {"tags": {"raise": 1}}, "data": {"ndarray": [1]}},
+    {"meta": {"tags": {"reject": 1}}, "data": {"ndarray": [1]}},
+    {"meta": {"tags": {"status": 201}}, "data": {"ndarray": [1]}},
+    {"meta": {"tags": {"runtime": 1}}, "data": {"ndarray": [[1.5]]}},
+    {"data": {"ndarray": [[1, 2], [3]]}},
+    {"data": {"tensor": {"values": [1]}}},
+    {"binData": "!!"},
+    {"foo": 1},
+    [1, 2],
+    "text",
+]
+
+
+def _both(client, body: bytes, headers: dict | None = None):
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    fast = client.post("/api/v1.0/predictions", data=body, headers=headers)
+    flask = client.post("/api/v1.0/predictions?via=flask", data=body, headers=headers)
+    return fast, flask
+
+
+def _same(fast, flask):
+    assert fast.status_code == flask.status_code
+    assert fast.data == flask.data
+    for header in ("Content-Type", "Content-Length", "Access-Control-Allow-Origin", "Vary"):
+        assert fast.headers.get(header) == flask.headers.get(header), header
+
+
+@pytest.mark.parametrize("payload", PAYLOADS, ids=range(len(PAYLOADS)))
+def test_fast_path_equals_flask_route(client, payload):
+    fast, flask = _both(client, json.dumps(payload).encode())
+    _same(fast, flask)
+
+
+@pytest.mark.parametrize("body", [b"", b"null", b"{not json", b"\xff"])
+def test_fast_path_equals_flask_route_for_bad_bodies(client, body):
+    _same(*_both(client, body))
+
+
+def test_cors_origin_is_echoed_on_both_paths(client):
+    fast, flask = _both(client, b'{"strData":"x"}', {"Origin": "http://a.example"})
+    _same(fast, flask)
+    assert fast.headers["Access-Control-Allow-Origin"] == "http://a.example"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.one_of(st.integers(-(2**40), 2**40), st.floats(allow_nan=False, width=64)),
+            min_size=2,
+            max_size=2,
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_fast_path_equals_flask_route_for_random_arrays(client, rows):
+    _same(*_both(client, json.dumps({"data": {"ndarray": rows}}).encode()))
+    values = np.array(rows, dtype=float).ravel().tolist()
+    body = {"data": {"tensor": {"shape": [len(rows), 2], "values": values}}}
+    _same(*_both(client, json.dumps(body).encode()))
