@@ -54,11 +54,21 @@ def json_to_seldon_message(obj: Any) -> Any:
     return parse_json(obj, SeldonMessage())
 
 
+def _tensor_values(tensor: Any) -> np.ndarray:
+    """The packed doubles of a Tensor, read straight from its wire form: ``values`` (field 2)
+    is serialised last, so its bytes are the tail of the serialised message."""
+    count = len(tensor.values)
+    if count < 64:
+        return np.array(tensor.values, dtype=np.float64)
+    raw = tensor.SerializeToString()
+    return np.frombuffer(raw, dtype="<f8", count=count, offset=len(raw) - 8 * count).copy()
+
+
 def datadef_to_array(data: Any) -> np.ndarray:
     """``DefaultData`` -> numpy: tensor as float64 (from the packed doubles), ndarray via JSON."""
     which = data.WhichOneof("data_oneof")
     if which == "tensor":
-        values = np.array(data.tensor.values, dtype=np.float64)
+        values = _tensor_values(data.tensor)
         try:
             return values.reshape(tuple(data.tensor.shape))
         except ValueError as exc:
@@ -77,7 +87,7 @@ def decode_message(msg: Any) -> Decoded:
     """Decode one SeldonMessage proto; a message with no payload is a client error."""
     if not isinstance(msg, SeldonMessage):
         raise SeldonMicroserviceException(f"Invalid request data type: {msg!r}")
-    meta = json_format.MessageToDict(msg.meta)
+    meta = json_format.MessageToDict(msg.meta) if msg.HasField("meta") else {}
     which = msg.WhichOneof("data_oneof")
     if which == "data":
         inner = msg.data.WhichOneof("data_oneof")
@@ -104,7 +114,7 @@ def encode_response(
     result: Any, data_kind: str | None, meta: dict, class_names: Callable[[int], list]
 ) -> Any:
     """A SeldonMessage for a user result; ``meta`` is the merged meta dict."""
-    meta_proto = parse_json(meta, prediction_pb2.Meta())
+    meta_proto = parse_json(meta, prediction_pb2.Meta()) if meta else prediction_pb2.Meta()
     if isinstance(result, (np.ndarray, list)):
         array = np.array(result)
         names = class_names(array.shape[1]) if array.ndim > 1 else []

@@ -596,3 +596,20 @@ def test_tftensor_from_json_typed_values():
     array = tftensor.to_ndarray(proto)
     assert array.dtype == np.int64
     assert array.tolist() == [[5, 6]]
+
+
+def test_large_proto_tensor_is_read_from_its_packed_bytes():
+    """Tensors of 64+ values are decoded from the serialised packed doubles; same values."""
+    from seldon_wrapper.codecs.seldon_proto import datadef_to_array
+    from seldon_wrapper.proto import prediction_pb2
+
+    for shape in [(64,), (3, 50), (1000, 100)]:
+        values = np.random.default_rng(0).standard_normal(shape)
+        data = prediction_pb2.DefaultData()
+        data.tensor.shape.extend(shape)
+        data.tensor.values.extend(values.ravel().tolist())
+        decoded = datadef_to_array(data)
+        assert decoded.dtype == np.float64
+        assert decoded.shape == shape
+        assert np.array_equal(decoded, values)
+        decoded[...] = 0  # a writable copy, not a view into the message
