@@ -169,7 +169,8 @@ def create_app(dataplane: Dataplane) -> Flask:
     for key, value in settings.flask_config.items():
         app.config[key] = value
 
-    app.register_blueprint(create_blueprint(V2Adapter(dataplane)))
+    adapter = V2Adapter(dataplane)
+    app.register_blueprint(create_blueprint(adapter))
 
     handler = dataplane.component.model_error_handler
     if isinstance(handler, Blueprint):
@@ -297,5 +298,5 @@ def create_app(dataplane: Dataplane) -> Flask:
             tracing.end_server_span(*span, error=True)
 
     if fast_path_applies(dataplane):
-        app.wsgi_app = FastPredict(app.wsgi_app, dataplane)  # type: ignore[method-assign]
+        app.wsgi_app = FastPredict(app.wsgi_app, dataplane, adapter)  # type: ignore[method-assign]
     return app

@@ -9,6 +9,7 @@ the Flask route gives (same body, status, headers, logs and metrics) and hands e
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -19,9 +20,12 @@ from seldon_wrapper import tracing
 from seldon_wrapper.codecs import seldon_json
 from seldon_wrapper.dataplane import Dataplane
 from seldon_wrapper.errors import INTERNAL_ERROR, SeldonMicroserviceException, error_body
+from seldon_wrapper.v2_adapter import V2Adapter
 
 PATHS = frozenset({"/api/v1.0/predictions", "/api/v0.1/predictions", "/predict"})
-_STATUS_LINES = {code: f"{code} {reason}" for code, reason in HTTP_STATUS_CODES.items()}
+V2_INFER = re.compile(r"^/v2/models/([^/]+)(?:/versions/([^/]+))?/infer$")
+# Status lines as werkzeug writes them ("404 NOT FOUND").
+_STATUS_LINES = {code: f"{code} {reason.upper()}" for code, reason in HTTP_STATUS_CODES.items()}
 
 
 def fast_path_applies(dataplane: Dataplane) -> bool:
@@ -39,21 +43,51 @@ def _is_json(content_type: str) -> bool:
 class FastPredict:
     """WSGI middleware in front of the Flask app."""
 
-    def __init__(self, app: Callable, dataplane: Dataplane) -> None:
+    def __init__(self, app: Callable, dataplane: Dataplane, adapter: V2Adapter | None = None) -> None:
         self.app = app
         self.dataplane = dataplane
+        self.adapter = adapter
         self.recorder = dataplane.recorder
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if (
-            environ.get("REQUEST_METHOD") != "POST"
-            or environ.get("PATH_INFO") not in PATHS
-            or environ.get("QUERY_STRING")
-            or not _is_json(environ.get("CONTENT_TYPE", ""))
-            or tracing.enabled()
+            environ.get("REQUEST_METHOD") == "POST"
+            and not environ.get("QUERY_STRING")
+            and not tracing.enabled()
         ):
-            return self.app(environ, start_response)
-        return self._predict(environ, start_response)
+            path = environ.get("PATH_INFO", "")
+            if path in PATHS and _is_json(environ.get("CONTENT_TYPE", "")):
+                return self._predict(environ, start_response)
+            if self.adapter is not None and path.startswith("/v2/models/"):
+                match = V2_INFER.match(path)
+                if match:
+                    return self._v2_infer(environ, start_response, match.group(1), match.group(2))
+        return self.app(environ, start_response)
+
+    def _v2_infer(
+        self, environ: dict, start_response: Callable, name: str, version: str | None
+    ) -> Iterable[bytes]:
+        from seldon_wrapper.rest import v2 as rest_v2
+
+        started = time.perf_counter()
+        try:
+            status, headers, body = rest_v2.infer_response(
+                self.adapter,
+                name,
+                version,
+                _read_body(environ),
+                environ.get("HTTP_INFERENCE_HEADER_CONTENT_LENGTH"),
+                environ.get("HTTP_CONTENT_ENCODING", ""),
+            )
+        except Exception as exc:
+            rest_v2.log_error("POST", environ["PATH_INFO"], exc)
+            status, body = rest_v2.error_response(exc)
+            headers = [("Content-Type", "application/json")]
+        headers = [*headers, ("Content-Length", str(len(body))), *_cors(environ)]
+        start_response(_STATUS_LINES.get(status) or f"{status} UNKNOWN", headers)
+        rule = "/v2/models/<name>/versions/<version>/infer" if version else "/v2/models/<name>/infer"
+        self.recorder.record_request("rest", rule, "POST", str(status), time.perf_counter() - started)
+        return [body]
 
     def _predict(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         from seldon_wrapper.rest.app import _status_from_response, log_internal_error, log_seldon_error
@@ -71,21 +105,27 @@ class FastPredict:
         except Exception as exc:
             log_internal_error("POST", path, exc)
             status, body = 500, seldon_json.dumps(error_body(str(exc), INTERNAL_ERROR))
-        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-        origin = environ.get("HTTP_ORIGIN")
-        if origin:
-            headers += [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
-        else:
-            headers.append(("Access-Control-Allow-Origin", "*"))
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *_cors(environ)]
         start_response(_STATUS_LINES.get(status) or f"{status} UNKNOWN", headers)
         self.recorder.record_request("rest", path, "POST", str(status), time.perf_counter() - started)
         return [body]
 
 
-def _read_json(environ: dict) -> Any:
+def _cors(environ: dict) -> list[tuple[str, str]]:
+    origin = environ.get("HTTP_ORIGIN")
+    if origin:
+        return [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
+    return [("Access-Control-Allow-Origin", "*")]
+
+
+def _read_body(environ: dict) -> bytes:
     stream = environ["wsgi.input"]
     length = environ.get("CONTENT_LENGTH")
-    body = stream.read(int(length)) if length else stream.read()
+    return stream.read(int(length)) if length else stream.read()
+
+
+def _read_json(environ: dict) -> Any:
+    body = _read_body(environ)
     if not body:
         raise SeldonMicroserviceException("Can't find JSON in data")
     try:

@@ -38,9 +38,8 @@ def _error(message: str, status: int) -> Response:
     return _json({"error": message}, status)
 
 
-def _body() -> bytes:
-    data = request.get_data()
-    encoding = (request.headers.get("Content-Encoding") or "").lower()
+def _decompress(data: bytes, encoding: str) -> bytes:
+    encoding = encoding.lower()
     try:
         if encoding == "gzip":
             return zlib.decompress(data, 16 + zlib.MAX_WBITS)
@@ -51,9 +50,9 @@ def _body() -> bytes:
     return data
 
 
-def _parse_infer_request() -> v2.Request:
-    body = _body()
-    header_length = request.headers.get(HEADER_LENGTH)
+def parse_infer_request(data: bytes, header_length: str | None, encoding: str) -> v2.Request:
+    """The request from the raw body, its binary tail and the protocol headers."""
+    body = _decompress(data, encoding)
     tail = b""
     if header_length is not None:
         try:
@@ -72,6 +71,47 @@ def _parse_infer_request() -> v2.Request:
     return v2.decode_json_request(parsed, tail)
 
 
+def infer_response(
+    adapter: V2Adapter, name: str, version: str | None, data: bytes, header_length: str | None, encoding: str
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """One inference: (status, headers, body). Raises SeldonMicroserviceException on errors."""
+    adapter.check_model(name, version)
+    if not adapter.ready:
+        raise SeldonMicroserviceException(f"Model {name} is not ready yet.", status_code=503)
+    req = parse_infer_request(data, header_length, encoding)
+    outputs, parameters = adapter.infer(req)
+    head, tail = v2.encode_json_response(
+        outputs,
+        adapter.model_name,
+        adapter.response_version(version),
+        req.id,
+        parameters,
+        _binary_outputs(req, outputs),
+    )
+    head_bytes = dumps(head)
+    if not tail:
+        return 200, [("Content-Type", "application/json")], head_bytes
+    headers = [("Content-Type", "application/octet-stream"), (HEADER_LENGTH, str(len(head_bytes)))]
+    return 200, headers, head_bytes + tail
+
+
+def log_error(method: str, path: str, exc: Exception) -> None:
+    if isinstance(exc, SeldonMicroserviceException):
+        if exc.status_code >= 500:
+            logger.error("%s %s failed: %s", method, path, exc.message)
+        else:
+            logger.info("%s %s rejected: %s", method, path, exc.message[:200])
+    else:
+        logger.error("%s %s failed: %s: %s", method, path, type(exc).__name__, exc)
+        logger.debug("Traceback of the failure", exc_info=exc)
+
+
+def error_response(exc: Exception) -> tuple[int, bytes]:
+    if isinstance(exc, SeldonMicroserviceException):
+        return exc.status_code, dumps({"error": exc.message})
+    return 500, dumps({"error": f"{type(exc).__name__}: {exc}"})
+
+
 def _binary_outputs(req: v2.Request, outputs: list[v2.Tensor]) -> set[str]:
     default = bool(req.parameters.get("binary_data_output", False))
     flags = {o["name"]: o["parameters"].get("binary_data") for o in req.outputs}
@@ -86,19 +126,11 @@ def create_blueprint(adapter: V2Adapter) -> Blueprint:
     """The V2 routes over one adapter."""
     bp = Blueprint("v2", __name__)
 
-    @bp.errorhandler(SeldonMicroserviceException)
-    def seldon_error(exc: SeldonMicroserviceException) -> Response:
-        if exc.status_code >= 500:
-            logger.error("%s %s failed: %s", request.method, request.path, exc.message)
-        else:
-            logger.info("%s %s rejected: %s", request.method, request.path, exc.message[:200])
-        return _error(exc.message, exc.status_code)
-
     @bp.errorhandler(Exception)
-    def internal_error(exc: Exception) -> Response:
-        logger.error("%s %s failed: %s: %s", request.method, request.path, type(exc).__name__, exc)
-        logger.debug("Traceback of the failure", exc_info=exc)
-        return _error(f"{type(exc).__name__}: {exc}", 500)
+    def error(exc: Exception) -> Response:
+        log_error(request.method, request.path, exc)
+        status, body = error_response(exc)
+        return Response(body, status=status, mimetype="application/json")
 
     @bp.get("/v2")
     @bp.get("/v2/")
@@ -132,24 +164,17 @@ def create_blueprint(adapter: V2Adapter) -> Blueprint:
     @bp.post("/v2/models/<name>/infer")
     @bp.post("/v2/models/<name>/versions/<version>/infer")
     def infer(name: str, version: str | None = None) -> Response:
-        adapter.check_model(name, version)
-        if not adapter.ready:
-            return _error(f"Model {name} is not ready yet.", 503)
-        req = _parse_infer_request()
-        outputs, parameters = adapter.infer(req)
-        head, tail = v2.encode_json_response(
-            outputs,
-            adapter.model_name,
-            adapter.response_version(version),
-            req.id,
-            parameters,
-            _binary_outputs(req, outputs),
+        status, headers, body = infer_response(
+            adapter,
+            name,
+            version,
+            request.get_data(),
+            request.headers.get(HEADER_LENGTH),
+            request.headers.get("Content-Encoding") or "",
         )
-        if not tail:
-            return _json(head)
-        head_bytes = dumps(head)
-        response = Response(head_bytes + tail, mimetype="application/octet-stream")
-        response.headers[HEADER_LENGTH] = str(len(head_bytes))
+        response = Response(body, status=status)
+        for key, value in headers:
+            response.headers[key] = value
         return response
 
     @bp.post("/v2/repository/index")
