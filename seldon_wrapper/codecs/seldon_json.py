@@ -31,8 +31,21 @@ _NATIVE_KINDS = ("b", "i", "u", "f")
 # -- JSON bytes ------------------------------------------------------------------------
 
 
-# orjson reads integers beyond 64 bits as floats; only such numbers have 19+ digits in a row.
-_LONG_DIGITS = re.compile(rb"\d{19}")
+# orjson reads integers beyond 64 bits as floats. Such integers are runs of 19+ digits that do
+# not follow a decimal point (fraction digits of small floats can be as long). Scanning costs
+# about 10 ns a byte, so bodies above LONG_INTEGER_SCAN_LIMIT are not scanned (documented).
+_DIGIT_RUN = re.compile(rb"(?<![0-9])[0-9]{19}")
+LONG_INTEGER_SCAN_LIMIT = 64 * 1024
+
+
+def _has_long_integer(raw: bytes) -> bool:
+    if len(raw) > LONG_INTEGER_SCAN_LIMIT:
+        return False
+    for match in _DIGIT_RUN.finditer(raw):
+        start = match.start()
+        if start == 0 or raw[start - 1] != 0x2E:  # "."
+            return True
+    return False
 
 
 def loads(data: bytes | str) -> Any:
@@ -42,7 +55,7 @@ def loads(data: bytes | str) -> Any:
     and integers beyond 64 bits (kept exact).
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    if _LONG_DIGITS.search(raw):
+    if _has_long_integer(raw):
         return json.loads(data)
     try:
         return orjson.loads(raw)

@@ -613,3 +613,16 @@ def test_large_proto_tensor_is_read_from_its_packed_bytes():
         assert decoded.shape == shape
         assert np.array_equal(decoded, values)
         decoded[...] = 0  # a writable copy, not a view into the message
+
+
+def test_long_fraction_digits_are_not_mistaken_for_big_integers():
+    """Small floats have 19+ fraction digits in Python's repr; they must parse exactly as floats,
+    while a genuine 20-digit integer stays an exact int."""
+    from seldon_wrapper.codecs.seldon_json import loads
+
+    values = [0.00012345678901234567, 1.2345678901234567e-05, 0.5]
+    text = json.dumps({"v": values, "big": 18446744073709551616, "neg": -9223372036854775809})
+    parsed = loads(text.encode())
+    assert parsed["v"] == values
+    assert parsed["big"] == 18446744073709551616 and isinstance(parsed["big"], int)
+    assert parsed["neg"] == -9223372036854775809
