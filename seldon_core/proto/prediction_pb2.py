@@ -1,0 +1,3 @@
+"""``seldon.protos`` messages: the very classes of ``seldon_wrapper.proto.prediction_pb2``."""
+
+from seldon_wrapper.proto.prediction_pb2 import *  # noqa: F401,F403

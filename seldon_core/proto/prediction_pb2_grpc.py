@@ -1,0 +1,3 @@
+"""``seldon.protos`` stubs and servicers: re-exported from ``seldon_wrapper.proto.prediction_pb2_grpc``."""
+
+from seldon_wrapper.proto.prediction_pb2_grpc import *  # noqa: F401,F403

@@ -1,0 +1,1 @@
+"""Vendored TensorFlow protos (re-exported from seldon_wrapper.proto)."""

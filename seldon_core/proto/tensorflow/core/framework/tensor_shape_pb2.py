@@ -1,0 +1,3 @@
+"""Re-export of ``seldon_wrapper.proto.tensorflow.core.framework.tensor_shape_pb2`` (same message classes)."""
+
+from seldon_wrapper.proto.tensorflow.core.framework.tensor_shape_pb2 import *  # noqa: F401,F403
