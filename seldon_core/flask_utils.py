@@ -38,7 +38,7 @@ def get_request(skip_decoding: bool = False) -> Any:
 
 def get_multi_form_data_request() -> dict:
     """A multipart/form-data request as a message dict (``strData`` raw, ``binData`` base64, others JSON)."""
-    return _rest._multipart_message()
+    return _rest.multipart_message()
 
 
 def jsonify(response: Any, skip_encoding: bool = False) -> Response:

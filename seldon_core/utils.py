@@ -226,7 +226,7 @@ def _response_meta(
 ) -> dict:
     dataplane = _adapter.make_dataplane(user_model, with_metadata=False)
     response = SeldonResponse(None, tags=runtime_tags or {})
-    return dataplane._meta(meta, puid, response, list(custom_metrics or []))
+    return dataplane.response_meta(meta, puid, response, list(custom_metrics or []))
 
 
 def _json_data_kind(message: Any) -> str | None:

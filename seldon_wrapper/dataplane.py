@@ -80,7 +80,7 @@ class Dataplane:
             return []
         return static + runtime_metrics if runtime_metrics else static
 
-    def _meta(
+    def response_meta(
         self,
         request_meta: dict | None,
         puid: Any,
@@ -145,7 +145,7 @@ class Dataplane:
         method: str,
     ) -> Any:
         metrics = self.custom_metrics(method, response.metrics)
-        meta = self._meta(request_meta, decoded.puid, response, metrics)
+        meta = self.response_meta(request_meta, decoded.puid, response, metrics)
         return codec.encode_response(response.data, decoded.data_kind, meta, self.component.class_names)
 
     # -- operations ----------------------------------------------------------------------
@@ -264,7 +264,7 @@ class Dataplane:
         if response.data is None:
             response.data = np.array([])
         metrics = self.custom_metrics(FEEDBACK, response.metrics)
-        meta = self._meta(None, request.meta.puid, response, metrics)
+        meta = self.response_meta(None, request.meta.puid, response, metrics)
         return seldon_proto.encode_response(response.data, kind, meta, self.component.class_names)
 
     def health_status(self, codec: ModuleType) -> Any:

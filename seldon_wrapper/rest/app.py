@@ -40,7 +40,7 @@ def _is_json_mimetype(mimetype: str) -> bool:
     return mimetype == JSON_MIMETYPE or (mimetype.startswith("application/") and mimetype.endswith("+json"))
 
 
-def _multipart_message() -> dict:
+def multipart_message() -> dict:
     """multipart/form-data -> message dict: strData raw, other fields JSON, binData base64."""
     message: dict[str, Any] = {}
     for key, value in request.form.items():
@@ -67,7 +67,7 @@ def get_request(passthrough: bool = False) -> Any:
     """The request payload, from the forms the original accepted (spec 2.3), in its order."""
     mimetype = request.mimetype
     if mimetype == "multipart/form-data":
-        return _multipart_message()
+        return multipart_message()
     text = None
     if mimetype == "application/x-www-form-urlencoded":
         text = request.form.get("json")
