@@ -347,6 +347,7 @@ OPS = {
 def main() -> int:
     request = json.load(sys.stdin)
     import google.protobuf
+
     import seldon_core
     import seldon_core.version
 
