@@ -110,9 +110,24 @@ def dumps(obj: Any) -> bytes:
         out = orjson.dumps(obj, default=_default, option=_DUMP_OPTIONS)
     except TypeError:
         return _stdlib_dumps(obj)
-    if b"null" in out or not out.isascii():
+    if not out.isascii() or _has_null(out):
         return _stdlib_dumps(obj)
     return out
+
+
+def _has_null(out: bytes) -> bool:
+    """Whether ``null`` occurs, found through its ``u`` (memchr-fast; a plain substring search
+    costs about 0.5 ms per MB, and numeric answers hold few ``u``)."""
+    pos = out.find(b"u")
+    seen = 0
+    while pos != -1:
+        if out[pos - 1 : pos + 3] == b"null":
+            return True
+        seen += 1
+        if seen > 32:
+            return b"null" in out
+        pos = out.find(b"u", pos + 1)
+    return False
 
 
 # -- decoding ----------------------------------------------------------------------------

@@ -626,3 +626,19 @@ def test_long_fraction_digits_are_not_mistaken_for_big_integers():
     assert parsed["v"] == values
     assert parsed["big"] == 18446744073709551616 and isinstance(parsed["big"], int)
     assert parsed["neg"] == -9223372036854775809
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"values": [1.0, float("nan")]},
+        {"jsonData": {"a": None}},
+        {"a": "null"},
+        {"u" * 40: [None]},
+        {f"u{i}": i for i in range(40)} | {"z": float("inf")},
+    ],
+)
+def test_dumps_finds_every_null_orjson_writes(obj):
+    """orjson writes NaN/inf as null; dumps must re-encode those with the original's tokens."""
+    out = seldon_json.dumps(obj)
+    assert out == (json.dumps(obj, sort_keys=True, separators=(",", ":")) + "\n").encode()
