@@ -1,7 +1,8 @@
-"""The metrics port: one small process that serves the Prometheus exposition.
+"""The metrics port: a small server for the Prometheus exposition.
 
 It only reads the multiprocess files the serving processes write, so it needs no framework;
-the stdlib WSGI server with a thread per scrape is plenty.
+the stdlib WSGI server with a thread per scrape is plenty. It runs in a thread of the first gRPC
+process, or in a process of its own when gRPC is off.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import threading
 from collections.abc import Callable
 from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+from wsgiref.simple_server import make_server as make_server_
 
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -48,20 +50,33 @@ def metrics_app(recorder: PrometheusRecorder, endpoint: str) -> Callable:
     return app
 
 
-def serve_process(recorder: PrometheusRecorder, settings: Settings) -> int:
-    """The body of the metrics process; returns its exit code."""
+def make_server(recorder: PrometheusRecorder, settings: Settings) -> WSGIServer:
     handler = type(
         "Handler", (_QuietHandler,), {"log_scrapes": settings.access_log and not settings.filter_metrics_logs}
     )
-    server = make_server(
+    server = make_server_(
         settings.host,
         settings.metrics_port,
         metrics_app(recorder, settings.metrics_endpoint),
         server_class=_ThreadingServer,
         handler_class=handler,
     )
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
     logger.info("Metrics served on %s:%s%s", settings.host, settings.metrics_port, settings.metrics_endpoint)
+    return server
+
+
+def serve_in_thread(recorder: PrometheusRecorder, settings: Settings) -> WSGIServer:
+    """Serve from a daemon thread of this process (the first gRPC process does, saving a
+    process); call ``shutdown()`` on the result to stop."""
+    server = make_server(recorder, settings)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+    return server
+
+
+def serve_process(recorder: PrometheusRecorder, settings: Settings) -> int:
+    """The body of a metrics-only process (used when gRPC is off); returns its exit code."""
+    server = make_server(recorder, settings)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
     server.serve_forever(poll_interval=0.2)
     server.server_close()
     return 0

@@ -8,6 +8,7 @@ so fork-unsafe libraries are initialised where they are used.
 from __future__ import annotations
 
 import atexit
+import gc
 import logging
 import multiprocessing
 import multiprocessing.util
@@ -150,18 +151,25 @@ def _reaped(pid: int) -> bool:
 
 
 def start_children(component: Component, dataplane: Dataplane, settings: Settings) -> Children:
-    """The metrics server and the gRPC servers."""
+    """The gRPC servers, the first of which also serves metrics (else a metrics process)."""
     children = Children(settings.grpc_grace_period)
-    if isinstance(dataplane.recorder, PrometheusRecorder):
+    recorder = dataplane.recorder if isinstance(dataplane.recorder, PrometheusRecorder) else None
+    if recorder is not None and settings.grpc_workers < 1:
         from seldon_wrapper import metrics_server
 
-        children.fork("metrics", lambda: metrics_server.serve_process(dataplane.recorder, settings))
-    for _ in range(settings.grpc_workers):
+        children.fork("metrics", lambda: metrics_server.serve_process(recorder, settings))
+    for index in range(settings.grpc_workers):
+        metrics = recorder if index == 0 else None
 
-        def grpc_target() -> int:
+        def grpc_target(metrics: PrometheusRecorder | None = metrics) -> int:
+            metrics_http = None
+            if metrics is not None:  # first, so scrapes work while gRPC loads
+                from seldon_wrapper import metrics_server
+
+                metrics_http = metrics_server.serve_in_thread(metrics, settings)
             from seldon_wrapper.grpc.server import serve_process
 
-            return serve_process(component, dataplane, settings)
+            return serve_process(component, dataplane, settings, metrics_http)
 
         children.fork("gRPC", grpc_target)
     if settings.grpc_workers > 0:
@@ -185,6 +193,11 @@ def run(settings: Settings, metrics_dir: str | None = None) -> int:
     try:
         component, dataplane, app = build(settings, PrometheusRecorder(settings))
         _start_custom_service(component)
+        # Objects built so far are shared with every forked process: moving them out of the
+        # collector's reach keeps the garbage collector from writing to (and so copying) their
+        # pages in each child.
+        gc.collect()
+        gc.freeze()
         children = start_children(component, dataplane, settings)
         if settings.debug:
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -125,8 +125,11 @@ def build_server(dataplane: Dataplane, settings: Settings) -> tuple[grpc.Server,
     return server, health_servicer
 
 
-def serve_process(component: Component, dataplane: Dataplane, settings: Settings) -> int:
-    """The body of one gRPC process; returns its exit code."""
+def serve_process(
+    component: Component, dataplane: Dataplane, settings: Settings, metrics: Any = None
+) -> int:
+    """The body of one gRPC process; returns its exit code. ``metrics`` is the metrics HTTP
+    server this process also runs (stopped with it)."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -146,5 +149,7 @@ def serve_process(component: Component, dataplane: Dataplane, settings: Settings
     stop.wait()
     health_servicer.enter_graceful_shutdown()
     server.stop(settings.grpc_grace_period).wait()
+    if metrics is not None:
+        metrics.shutdown()
     logger.info("gRPC server stopped")
     return 0

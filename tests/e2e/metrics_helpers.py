@@ -7,6 +7,7 @@ identified by its sample name and its labels (for histograms ``le`` is a label t
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 from typing import Any
 
@@ -102,8 +103,21 @@ class Scrape:
         return Counter(line.split()[2] for line in self.text.splitlines() if line.startswith("# TYPE "))
 
 
+def metrics_get(server: Any, path: str) -> requests.Response:
+    """GET on the metrics port; it starts beside the REST server, not before it, so connection
+    refusals are retried for a few seconds."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return requests.get(f"http://127.0.0.1:{server.metrics_port}{path}", timeout=10)
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def scrape(server: Any, path: str = "/metrics") -> Scrape:
-    response = requests.get(f"http://127.0.0.1:{server.metrics_port}{path}", timeout=10)
+    response = metrics_get(server, path)
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"].startswith("text/plain")
     return Scrape(response.text)

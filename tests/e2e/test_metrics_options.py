@@ -13,14 +13,11 @@ from tests.e2e.metrics_helpers import (
     REQUEST_FAMILIES,
     REWARD_FAMILY,
     SELDON_ENV,
+    metrics_get,
     scrape,
 )
 
 PREDICT = {"data": {"ndarray": [[1.0, 2.0]]}}
-
-
-def metrics_get(server, path):
-    return requests.get(f"http://127.0.0.1:{server.metrics_port}{path}", timeout=10)
 
 
 def rest_feedback(server, **fields):

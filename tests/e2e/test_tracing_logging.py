@@ -6,6 +6,7 @@ import requests
 
 from seldon_wrapper.proto import prediction_pb2, prediction_pb2_grpc
 from tests.e2e.grpc_helpers import grpc_channel
+from tests.e2e.metrics_helpers import scrape
 
 PARENT_TRACE = "0af7651916cd43dd8448eb211c80319c"
 PARENT_SPAN = "b7ad6b7169203331"
@@ -121,7 +122,7 @@ def test_payloads_are_not_logged_at_info(serve):
 def test_scrapes_are_not_access_logged_by_default(serve):
     server = serve("IdentityModel", "--access-log")
     requests.get(server.url + "/health/ping")
-    assert requests.get(f"http://127.0.0.1:{server.metrics_port}/metrics").status_code == 200
+    scrape(server)
     server.stop()
     log = server.log()
     assert "GET /health/ping" in log
