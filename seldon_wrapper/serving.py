@@ -15,6 +15,7 @@ import multiprocessing.util
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -74,7 +75,58 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # on one machine would fight over it, and the original never had one.
         "control_socket_disable": True,
         "logconfig_dict": logs.gunicorn_logconfig(settings.log_level, settings.log_format == "json"),
+        "post_request": _release_memory_after_large_requests,
     }
+
+
+LARGE_REQUEST_BYTES = 256 * 1024
+IDLE_BEFORE_TRIM_S = 0.5
+
+
+class _HeapTrimmer:
+    """Hands the heap freed after large requests back to the system (glibc's malloc_trim) once
+    the worker has been quiet for a moment: otherwise each worker keeps the high-water mark of
+    its biggest payload for good, and a trim per request would cost about 1 ms each."""
+
+    def __init__(self) -> None:
+        self._trim: Any = None
+        self._pending = False
+        self._last_large = 0.0
+        self._thread: threading.Thread | None = None
+
+    def note(self, environ: dict) -> None:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return
+        if length < LARGE_REQUEST_BYTES:
+            return
+        self._last_large = time.monotonic()
+        self._pending = True
+        if self._thread is None:
+            try:
+                import ctypes
+
+                self._trim = ctypes.CDLL("libc.so.6").malloc_trim
+            except (OSError, AttributeError):  # not glibc: nothing to do
+                self._thread = threading.Thread()  # marks "tried"
+                return
+            self._thread = threading.Thread(target=self._loop, name="heap-trim", daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(IDLE_BEFORE_TRIM_S)
+            if self._pending and time.monotonic() - self._last_large >= IDLE_BEFORE_TRIM_S:
+                self._pending = False
+                self._trim(0)
+
+
+_heap_trimmer = _HeapTrimmer()
+
+
+def _release_memory_after_large_requests(worker: Any, req: Any, environ: dict, resp: Any) -> None:
+    _heap_trimmer.note(environ)
 
 
 def build(settings: Settings, recorder: MetricsRecorder | None = None) -> tuple[Component, Dataplane, Any]:
