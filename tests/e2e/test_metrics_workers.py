@@ -29,8 +29,28 @@ def predict_pid(server, value=1.0, session=None):
     return int(response.json()["data"]["ndarray"][0])
 
 
+def _children(pid: int) -> list[int]:
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                children.append(int(entry))
+    return children
+
+
 def test_2000_concurrent_increments_over_2_workers_8_threads_are_all_counted(serve):
     server = serve("MetricsConcurrent", "--threads", "8", "--workers", "2")
+    # The server answers once one worker is up; wait for the second (and the gRPC process) so
+    # the 32 keep-alive connections can spread over both workers.
+    deadline = time.monotonic() + 15
+    while len(_children(server.process.pid)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # the second worker finishes booting after it is forked
     shares = [TOTAL // CLIENTS + (1 if i < TOTAL % CLIENTS else 0) for i in range(CLIENTS)]
     assert sum(shares) == TOTAL
 
