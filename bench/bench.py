@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import hashlib
 import json
 import os
 import re
@@ -212,11 +213,15 @@ class Launch:
     ports: list[int]
 
 
-def launch_spec(s: System, workdir: str) -> Launch:
+def launch_spec(s: System, workdir: str, ours_src: str | None) -> Launch:
     env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("PREDICTIVE_UNIT", "MLSERVER_", "SELDON_"))
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PREDICTIVE_UNIT", "MLSERVER_", "SELDON_")) and k != "PYTHONPATH"
     }
     env.update(s.env)
+    if s.role == "ours" and ours_src:
+        env["PYTHONPATH"] = ours_src  # the run's frozen copy wins over the editable install
     if s.kind == "seldon":
         http, grpc_p, metrics = free_ports(3)
         cmd = [
@@ -557,22 +562,25 @@ def run_grpc_client(
 def grpc_first_ok(
     api: str, target: str, model: str, t0: float, deadline: float
 ) -> tuple[float | None, str | None]:
-    """Poll with a real inference until one succeeds; seconds since t0 and the identity check."""
+    """Poll with a real inference until one succeeds; seconds since t0 and the identity check.
+
+    A fresh channel per attempt: a channel whose first connect was refused waits out gRPC's
+    reconnect backoff (about 1 s) before trying again, which would be measured as start time.
+    """
     import grpc
     import grpc_load
 
     req = grpc_load.build_request(api, model)
     payload = req.SerializeToString()
-    with grpc.insecure_channel(target) as channel:
-        call = channel.unary_unary(grpc_load.METHODS[api])
-        last = "never answered"
-        while time.perf_counter() < deadline:
+    last = "never answered"
+    while time.perf_counter() < deadline:
+        with grpc.insecure_channel(target) as channel:
             try:
-                raw = call(payload, timeout=1.0)
+                raw = channel.unary_unary(grpc_load.METHODS[api])(payload, timeout=1.0)
                 return time.perf_counter() - t0, grpc_load.check_response(api, raw, req)
             except grpc.RpcError as e:
                 last = f"{e.code()}: {e.details()}"
-                time.sleep(0.01)
+        time.sleep(0.01)
     return None, f"gRPC inference never succeeded: {last}"
 
 
@@ -602,7 +610,7 @@ def bench_system(s: System, rnd: int, a: argparse.Namespace, out: str, bodies: d
         "phases": {},
     }
     workdir = os.path.join(out, "work", f"{s.name}.r{rnd}")
-    lt = launch_spec(s, workdir)
+    lt = launch_spec(s, workdir, a.ours_src)
     server_log = open(os.path.join(out, "logs", f"{s.name}.r{rnd}.log"), "w")
     loadlog = open(os.path.join(out, "logs", f"{s.name}.r{rnd}.load.log"), "w")
     proc = None
@@ -750,6 +758,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument(
         "--settle", type=float, default=1.0, help="idle seconds after ready before the idle memory"
     )
+    ap.add_argument(
+        "--no-load", action="store_true", help="only cold start, memory and stop (no load phases)"
+    )
+    ap.add_argument(
+        "--no-snapshot",
+        action="store_true",
+        help="run ours from its live working tree instead of a copy frozen at the start of the run",
+    )
     ap.add_argument("--start-timeout", type=float, default=60.0)
     ap.add_argument(
         "--stop-grace", type=float, default=5.0, help="seconds after SIGTERM before the group is killed"
@@ -764,7 +780,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     a.rounds = a.rounds if a.rounds is not None else (1 if a.quick else 3)
     a.duration = a.duration if a.duration is not None else (3.0 if a.quick else 15.0)
     a.warmup = a.warmup if a.warmup is not None else (1.0 if a.quick else 3.0)
-    a.phases = QUICK_PHASES if a.quick else PHASES
+    a.phases = () if a.no_load else QUICK_PHASES if a.quick else PHASES
     return a
 
 
@@ -780,6 +796,43 @@ def select(a: argparse.Namespace) -> list[System]:
     return [by[w] for w in want]
 
 
+OURS_PACKAGES = ("seldon_wrapper", "seldon_core")
+
+
+def snapshot_ours(out: str, ours_venv: str) -> dict:
+    """Freeze ours' code for the whole run: ours' venv is an editable install of a working tree
+    that may change while a run lasts (25 min), so its packages are copied into OUT/ours-src,
+    byte-compiled (like an installed package), and put first on ours' PYTHONPATH."""
+    dest = os.path.join(out, "ours-src")
+    for pkg in OURS_PACKAGES:
+        if os.path.isdir(os.path.join(ROOT, pkg)):
+            shutil.copytree(
+                os.path.join(ROOT, pkg),
+                os.path.join(dest, pkg),
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+            )
+    digest = hashlib.sha256()
+    for dirpath, dirnames, files in os.walk(dest):
+        dirnames.sort()
+        for name in sorted(files):
+            path = os.path.join(dirpath, name)
+            digest.update(os.path.relpath(path, dest).encode() + b"\0" + open(path, "rb").read())
+    py = os.path.join(ours_venv, "bin", "python")
+    subprocess.run([py, "-m", "compileall", "-q", dest], check=True)
+    env = dict(os.environ, PYTHONPATH=dest)
+    probe = subprocess.run(
+        [py, "-c", "import seldon_wrapper; print(seldon_wrapper.__file__)"],
+        env=env,
+        cwd=os.path.join(MODELS, "seldon"),  # where ours runs (`python -c` puts the cwd first)
+        capture_output=True,
+        text=True,
+    )
+    where = probe.stdout.strip()
+    if not where.startswith(dest):
+        sys.exit(f"ours' snapshot is not what its python imports ({where or probe.stderr[-300:]})")
+    return {"path": dest, "sha256": digest.hexdigest()[:16], "git": git_state()}
+
+
 def git_state() -> str:
     """Commit of the working tree ours runs from (an editable install), and whether it is dirty."""
 
@@ -787,10 +840,8 @@ def git_state() -> str:
         p = subprocess.run(["git", "-C", ROOT, *args], capture_output=True, text=True)
         return p.stdout.strip()
 
-    dirty = git("status", "--porcelain", "--", "seldon_wrapper", "setup.py")
-    return (git("rev-parse", "--short", "HEAD") or "?") + (
-        " + uncommitted changes in seldon_wrapper/" if dirty else ""
-    )
+    dirty = git("status", "--porcelain", "--", *OURS_PACKAGES, "setup.py")
+    return (git("rev-parse", "--short", "HEAD") or "?") + (" + uncommitted changes" if dirty else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -803,6 +854,12 @@ def main(argv: list[str] | None = None) -> int:
     out = a.out or os.path.join(HERE, "results", time.strftime("%Y%m%d-%H%M%S"))
     os.makedirs(os.path.join(out, "logs"), exist_ok=True)
     bodies = payloads.write(os.path.join(out, "payloads"))
+    ours = None
+    a.ours_src = None
+    if not a.no_snapshot and any(s.role == "ours" for s in systems):
+        ours = snapshot_ours(out, a.ours_venv)
+        a.ours_src = ours["path"]
+        log(f"ours: code of git {ours['git']} frozen in {ours['path']} (sha256 {ours['sha256']})")
     freezes = {}
     for name in ("orig", "mlserver", "client"):
         path = os.path.join(a.venvs, name, "freeze.txt")
@@ -846,7 +903,8 @@ def main(argv: list[str] | None = None) -> int:
         "roles": {s.name: s.role for s in systems},
         "versions": freezes,
         "python": sys.version.split()[0],
-        "ours_git": git_state(),
+        "ours_git": ours["git"] if ours else git_state() + " (live tree, no snapshot)",
+        "ours_src_sha256": ours["sha256"] if ours else None,
     }
     raw = open(os.path.join(out, "raw.jsonl"), "w")
     log(

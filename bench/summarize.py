@@ -278,11 +278,13 @@ def render(run: str) -> str:
         f"Date: {meta.get('start', '?')} – {meta.get('end', '?')}. Machine: {meta.get('cpus', '?')} CPUs, "
         f"{meta.get('uname', '?')}. Loopback only (127.0.0.1).",
         "",
-        f"Command: `bench/run.sh {meta.get('run_sh_args', '')}`".rstrip() + f" (orchestrator: `{cmd}`)",
+        f"Command: `{('bench/run.sh ' + meta.get('run_sh_args', '')).strip()}`" + f" (orchestrator: `{cmd}`)",
         "",
         f"Versions: {versions}." if versions else "",
         "",
-        f"Ours: git {meta.get('ours_git', '?')}.",
+        f"Ours: git {meta.get('ours_git', '?')}"
+        + (f", code snapshot sha256 {meta['ours_src_sha256']}" if meta.get("ours_src_sha256") else "")
+        + ".",
         "",
         "Cells: median over rounds. Ratios: ours / other within the same round, median (min–max) over "
         "rounds; for ↑ rows > 1 means ours is better, for ↓ rows < 1 means ours is better. "
