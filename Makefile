@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q -e ".[test,triton]"
 
 serve: install
 	cd examples/model && ../../$(BIN)/seldon-core-microservice MyModel --service-type MODEL --host $(HOST)
@@ -39,7 +39,9 @@ clean:
 	rm -rf $(VENV) $(VENV)-proto build *.egg-info
 
 # The suite under numpy 1.26 and protobuf 5 (the oldest supported versions), in its own venv.
+# tritonclient needs protobuf >= 6.30, so the tests that drive it are left out of this run.
 test-oldest:
 	$(PYTHON) -m venv $(VENV)-oldest
 	$(VENV)-oldest/bin/pip install -q -e ".[test]" "numpy==1.26.4" "protobuf==5.29.5"
-	$(VENV)-oldest/bin/python -m pytest -q tests
+	$(VENV)-oldest/bin/python -m pytest -q tests --ignore=tests/e2e/test_v2_tritonclient.py \
+		-k "not tritonclient and not python_example"

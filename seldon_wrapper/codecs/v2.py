@@ -170,6 +170,25 @@ def _decode_base64(array: np.ndarray, name: str) -> np.ndarray:
     return out.reshape(array.shape)
 
 
+# numpy 2 refuses Python integers outside an integer dtype's range; numpy 1.26 wraps them
+# (300 as INT8 becomes 44) with only a DeprecationWarning.
+_NUMPY_WRAPS_INTEGERS = int(np.__version__.split(".")[0]) < 2
+
+
+def _to_dtype(values: Any, dtype: np.dtype) -> np.ndarray:
+    """Values -> array of ``dtype``; integers outside its range are an error on every numpy."""
+    if _NUMPY_WRAPS_INTEGERS and dtype.kind in "iu":
+        exact = np.array(values, dtype=object).ravel()
+        try:
+            low, high = (exact.min(), exact.max()) if exact.size else (0, 0)
+        except TypeError:  # not numbers: the conversion below reports it
+            low = high = 0
+        info = np.iinfo(dtype)
+        if isinstance(low, (int, float)) and (low < info.min or high > info.max):
+            raise OverflowError(f"values outside the range of {dtype.name}")
+    return np.array(values, dtype=dtype)
+
+
 def array_from_json(name: str, datatype: str, shape: list[int], data: Any) -> np.ndarray:
     """JSON ``data`` (flat or nested) -> array of ``shape``; a size mismatch is a 400."""
     if datatype == "BYTES":
@@ -179,7 +198,7 @@ def array_from_json(name: str, datatype: str, shape: list[int], data: Any) -> np
                 raise bad_request(f"Tensor '{name}': BYTES elements must be strings in JSON")
         return _bytes_array(items, shape, name)
     try:
-        array = np.array(data, dtype=DTYPES[datatype])
+        array = _to_dtype(data, DTYPES[datatype])
     except (ValueError, TypeError, OverflowError) as exc:
         raise bad_request(f"Tensor '{name}': data does not match datatype {datatype} ({exc})") from None
     if array.size != _count(shape):
@@ -390,7 +409,7 @@ def decode_proto_request(request: Any) -> Request:
             raise bad_request(f"Tensor '{name}': {datatype} data must be sent in raw_input_contents")
         else:
             try:
-                array = np.array(typed, dtype=DTYPES[datatype])
+                array = _to_dtype(typed, DTYPES[datatype])
             except (ValueError, TypeError, OverflowError) as exc:
                 raise bad_request(f"Tensor '{name}': data does not fit datatype {datatype} ({exc})") from None
             if array.size != _count(shape):
