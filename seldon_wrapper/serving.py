@@ -93,6 +93,7 @@ class _HeapTrimmer:
         self._pending = False
         self._last_large = 0.0
         self._thread: threading.Thread | None = None
+        self._unavailable = False
 
     def note(self, environ: dict) -> None:
         try:
@@ -103,13 +104,13 @@ class _HeapTrimmer:
             return
         self._last_large = time.monotonic()
         self._pending = True
-        if self._thread is None:
+        if self._thread is None and not self._unavailable:
             try:
                 import ctypes
 
                 self._trim = ctypes.CDLL("libc.so.6").malloc_trim
-            except (OSError, AttributeError):  # not glibc: nothing to do
-                self._thread = threading.Thread()  # marks "tried"
+            except (OSError, AttributeError):  # not glibc: nothing to trim with
+                self._unavailable = True
                 return
             self._thread = threading.Thread(target=self._loop, name="heap-trim", daemon=True)
             self._thread.start()

@@ -22,6 +22,7 @@ from seldon_wrapper.codecs import seldon_json, seldon_proto
 from seldon_wrapper.dataplane import Dataplane
 from seldon_wrapper.errors import INTERNAL_ERROR, SeldonMicroserviceException, error_body
 from seldon_wrapper.rest.fast import FastPredict, fast_path_applies
+from seldon_wrapper.rest.outcomes import log_internal_error, log_seldon_error, status_from_response
 from seldon_wrapper.rest.v2 import create_blueprint
 from seldon_wrapper.rest.v2 import dumps as v2_dumps
 from seldon_wrapper.v2_adapter import V2Adapter
@@ -109,17 +110,6 @@ class _UnsupportedMediaType(SeldonMicroserviceException):
         )
 
 
-def _status_from_response(response: Any) -> int:
-    """Predict answers may set the HTTP status through ``status.code`` (spec 2.4)."""
-    if isinstance(response, dict):
-        status = response.get("status")
-        if isinstance(status, dict):
-            code = status.get("code")
-            if isinstance(code, int) and 100 <= code <= 599:
-                return code
-    return 200
-
-
 def _raw_body(response: Any, status: int) -> Response:
     if isinstance(response, (bytes, str)):
         return Response(response, status=status, mimetype=JSON_MIMETYPE)
@@ -139,21 +129,6 @@ def _add_cors(response: Response) -> Response:
         if requested:
             response.headers["Access-Control-Allow-Headers"] = requested
     return response
-
-
-def log_seldon_error(method: str, path: str, exc: SeldonMicroserviceException) -> None:
-    """One line: ERROR for server-side failures, INFO (no traceback) for client mistakes."""
-    if exc.status_code >= 500:
-        logger.error("%s %s failed: %s (%s)", method, path, exc.message, exc.reason)
-    else:
-        logger.info(
-            "%s %s rejected: %s", method, path, exc.message.splitlines()[0][:200] if exc.message else ""
-        )
-
-
-def log_internal_error(method: str, path: str, exc: Exception) -> None:
-    logger.error("%s %s failed: %s: %s", method, path, type(exc).__name__, exc)
-    logger.debug("Traceback of the failure", exc_info=exc)
 
 
 def openapi_document() -> bytes:
@@ -179,7 +154,7 @@ def create_app(dataplane: Dataplane) -> Flask:
     def predict() -> Response:
         payload = get_request(passthrough)
         response = dataplane.predict(payload, seldon_json)
-        status = _status_from_response(response)
+        status = status_from_response(response)
         if passthrough:
             return _raw_body(response, status)
         return _json_response(response, status)

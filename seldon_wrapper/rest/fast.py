@@ -20,6 +20,8 @@ from seldon_wrapper import tracing
 from seldon_wrapper.codecs import seldon_json
 from seldon_wrapper.dataplane import Dataplane
 from seldon_wrapper.errors import INTERNAL_ERROR, SeldonMicroserviceException, error_body
+from seldon_wrapper.rest import v2 as rest_v2
+from seldon_wrapper.rest.outcomes import log_internal_error, log_seldon_error, status_from_response
 from seldon_wrapper.v2_adapter import V2Adapter
 
 PATHS = frozenset({"/api/v1.0/predictions", "/api/v0.1/predictions", "/predict"})
@@ -67,8 +69,6 @@ class FastPredict:
     def _v2_infer(
         self, environ: dict, start_response: Callable, name: str, version: str | None
     ) -> Iterable[bytes]:
-        from seldon_wrapper.rest import v2 as rest_v2
-
         started = time.perf_counter()
         try:
             status, headers, body = rest_v2.infer_response(
@@ -90,14 +90,12 @@ class FastPredict:
         return [body]
 
     def _predict(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        from seldon_wrapper.rest.app import _status_from_response, log_internal_error, log_seldon_error
-
         started = time.perf_counter()
         path = environ["PATH_INFO"]
         try:
             payload = _read_json(environ)
             response = self.dataplane.predict(payload, seldon_json)
-            status = _status_from_response(response)
+            status = status_from_response(response)
             body = seldon_json.dumps(response)
         except SeldonMicroserviceException as exc:
             log_seldon_error("POST", path, exc)
