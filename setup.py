@@ -25,6 +25,7 @@ setup(
         "gunicorn>=22.0,<28",
         "numpy>=1.26,<3",
         "orjson>=3.9,<4",
+        "pysimdjson>=6.0.2,<8",  # large v1 ndarrays parsed straight into numpy (codecs/json_arrays.py)
         "jsonschema>=4.18,<5",
         "pyyaml>=6.0,<7",
         "prometheus-client>=0.17,<1",

@@ -200,6 +200,11 @@ class Operation:
     raw: Callable | None
     high: Callable | None
 
+    @property
+    def request_is_private(self) -> bool:
+        """No user method sees the request message itself, so its decoding is ours to choose."""
+        return self.raw is None and self.legacy_rest is None and self.legacy_grpc is None
+
 
 class Component:
     """A loaded user object with its methods resolved once."""

@@ -17,6 +17,7 @@ import numpy as np
 import orjson
 
 from seldon_wrapper.codecs import tftensor
+from seldon_wrapper.codecs.json_arrays import ParsedArray
 from seldon_wrapper.codecs.message import DATA, NDARRAY, TENSOR, TFTENSOR, Decoded
 from seldon_wrapper.errors import SeldonMicroserviceException
 
@@ -152,8 +153,11 @@ def _array_from_data(data: dict) -> tuple[Any, str]:
         except (ValueError, TypeError) as exc:
             raise _bad(f"Invalid tensor: {exc}") from None
     if "ndarray" in data:
+        ndarray = data["ndarray"]
+        if type(ndarray) is ParsedArray:
+            return ndarray.array, NDARRAY
         try:
-            return np.array(data["ndarray"]), NDARRAY
+            return np.array(ndarray), NDARRAY
         except (ValueError, TypeError) as exc:
             raise _bad(f"Invalid ndarray: {exc}") from None
     if "tftensor" in data:

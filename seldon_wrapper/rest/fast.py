@@ -17,7 +17,7 @@ from typing import Any
 from werkzeug.http import HTTP_STATUS_CODES
 
 from seldon_wrapper import tracing
-from seldon_wrapper.codecs import seldon_json
+from seldon_wrapper.codecs import json_arrays, seldon_json
 from seldon_wrapper.dataplane import Dataplane
 from seldon_wrapper.errors import INTERNAL_ERROR, SeldonMicroserviceException, error_body
 from seldon_wrapper.rest import v2 as rest_v2
@@ -50,6 +50,8 @@ class FastPredict:
         self.dataplane = dataplane
         self.adapter = adapter
         self.recorder = dataplane.recorder
+        # Large ndarrays may go straight to numpy when no user method sees the request dict.
+        self.parse_arrays = dataplane.component.predict.request_is_private
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if (
@@ -93,7 +95,7 @@ class FastPredict:
         started = time.perf_counter()
         path = environ["PATH_INFO"]
         try:
-            payload = _read_json(environ)
+            payload = _read_json(environ, self.parse_arrays)
             response = self.dataplane.predict(payload, seldon_json)
             status = status_from_response(response)
             body = seldon_json.dumps(response)
@@ -122,10 +124,14 @@ def _read_body(environ: dict) -> bytes:
     return stream.read(int(length)) if length else stream.read()
 
 
-def _read_json(environ: dict) -> Any:
+def _read_json(environ: dict, parse_arrays: bool) -> Any:
     body = _read_body(environ)
     if not body:
         raise SeldonMicroserviceException("Can't find JSON in data")
+    if parse_arrays:
+        message = json_arrays.loads_message(body)
+        if message is not None:
+            return message
     try:
         payload = seldon_json.loads(body)
     except ValueError:

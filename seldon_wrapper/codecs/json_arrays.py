@@ -1,0 +1,156 @@
+"""Large v1 ``data.ndarray`` bodies parsed straight into numpy, without Python lists.
+
+For a 1000x100 float body, ``orjson.loads`` builds 100,000 float objects and ``np.array``
+walks them again: two thirds of the request. simdjson parses the body into its tape and
+copies the numbers into one buffer in C. The result must be exactly what
+``np.array(json.loads(body)["data"]["ndarray"])`` gives, or the request takes the ordinary
+path: any doubt (other keys in ``data``, ragged rows, booleans, strings, unsigned 64-bit
+integers, duplicate keys, anything simdjson reads differently) returns ``None``.
+
+The array travels in the payload as a ``ParsedArray``, so callers use this only where no
+user code sees the request dict (no ``*_raw`` or legacy method).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import simdjson
+
+# Below this, orjson is as fast and the shape checks cost more than they save.
+MIN_BODY_BYTES = 64 * 1024
+_PARSE_ERRORS = (ValueError, RuntimeError, TypeError)  # invalid, big integer, wrong type
+_UINT64_ONLY = 2.0**63  # integers from here on are not int64
+
+
+class ParsedArray:
+    """An ndarray decoded while parsing, standing where the list would be."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+
+
+def loads_message(raw: bytes) -> dict | None:
+    """The SeldonMessage with its ndarray already in numpy, or ``None`` to parse it as usual."""
+    if len(raw) < MIN_BODY_BYTES:
+        return None
+    try:
+        # A fresh parser costs no more than a reused one and keeps no memory or thread state.
+        doc = simdjson.Parser().parse(raw)
+        return _message(doc, raw)
+    except _PARSE_ERRORS:
+        return None
+
+
+def _keys(obj: Any) -> list[str] | None:
+    keys = list(obj)
+    return keys if len(set(keys)) == len(keys) else None  # duplicates: last one wins elsewhere
+
+
+def _message(doc: Any, raw: bytes) -> dict | None:
+    if type(doc) is not simdjson.Object or "data" not in doc:
+        return None
+    top_keys = _keys(doc)
+    data = doc["data"]
+    if top_keys is None or type(data) is not simdjson.Object:
+        return None
+    data_keys = _keys(data)
+    if data_keys is None or "ndarray" not in data_keys or not set(data_keys) <= {"ndarray", "names"}:
+        return None
+    ndarray = data["ndarray"]
+    if type(ndarray) is not simdjson.Array:
+        return None
+    shape, arrays = _shape(ndarray)
+    if not shape:
+        return None
+    array = _numbers(ndarray, shape)
+    if array is None:
+        return None
+    message = {key: _python(doc[key]) for key in top_keys if key != "data"}
+    data_dict: dict[str, Any] = {"ndarray": ParsedArray(array)}
+    if "names" in data_keys:
+        data_dict["names"] = _python(data["names"])
+    rest_arrays = _count_arrays(message) + _count_arrays(data_dict.get("names"))
+    # A leaf that is itself an array (``[[1, 2], [3, [4]]]``) is flattened by as_buffer and
+    # escapes the shape walk; it would add a ``[`` to the body. Strings holding ``[`` make
+    # the count ambiguous, and _count_arrays gives up on them.
+    if rest_arrays < 0 or raw.count(b"[") != arrays + rest_arrays:
+        return None
+    message["data"] = data_dict
+    return message
+
+
+def _shape(ndarray: Any) -> tuple[list[int], int]:
+    """The rectangular shape above the leaves and the number of arrays in it; ``[]`` if ragged."""
+    shape = [len(ndarray)]
+    level = [ndarray]
+    arrays = 1
+    while shape[-1]:
+        probe = level[0][0]
+        if type(probe) is not simdjson.Array:
+            return shape, arrays
+        width = len(probe)
+        below = []
+        for array in level:
+            for item in array:
+                if type(item) is not simdjson.Array or len(item) != width:
+                    return [], 0
+                below.append(item)
+        arrays += len(below)
+        shape.append(width)
+        level = below
+    return [], 0  # an empty dimension: np.array's dtype rules for [] are left to numpy
+
+
+def _numbers(ndarray: Any, shape: list[int]) -> np.ndarray | None:
+    """int64 if every leaf is an int64 integer, float64 if some leaf is a float, as np.array."""
+    try:
+        values = np.frombuffer(ndarray.as_buffer(of_type="i"), dtype=np.int64)
+    except _PARSE_ERRORS:
+        try:
+            values = np.frombuffer(ndarray.as_buffer(of_type="d"), dtype=np.float64)
+        except _PARSE_ERRORS:
+            return None  # booleans, strings, nulls, objects
+        # as_buffer("i") also fails on integers above int64, which np.array keeps as uint64
+        # (or refuses); only a leaf with a fraction proves the array is float64 for np.array too.
+        if values.size and values.max() >= _UINT64_ONLY and np.all(values == np.floor(values)):
+            return None
+    if values.size != math.prod(shape):
+        return None
+    # A copy owns its data, as np.array's result does (users may resize it in place).
+    return values.reshape(shape).copy()
+
+
+def _python(value: Any) -> Any:
+    if type(value) is simdjson.Object:
+        return value.as_dict()
+    if type(value) is simdjson.Array:
+        return value.as_list()
+    return value
+
+
+def _count_arrays(value: Any) -> int:
+    """Lists in a decoded value, or -1 when a string in it (key or value) holds ``[``."""
+    if isinstance(value, list):
+        total = 1
+        for item in value:
+            count = _count_arrays(item)
+            if count < 0:
+                return -1
+            total += count
+        return total
+    if isinstance(value, dict):
+        total = 0
+        for key, item in value.items():
+            count = _count_arrays(item)
+            if count < 0 or "[" in key:
+                return -1
+            total += count
+        return total
+    if isinstance(value, str) and "[" in value:
+        return -1
+    return 0
