@@ -15,7 +15,6 @@ import multiprocessing.util
 import os
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +28,7 @@ from seldon_wrapper.dataplane import Dataplane
 from seldon_wrapper.metrics import MetricsRecorder, PrometheusRecorder
 from seldon_wrapper.rest.app import create_app
 from seldon_wrapper.settings import Settings
+from seldon_wrapper.worker_heap import worker_heap
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ class RestApplication(BaseApplication):
         # would otherwise terminate the master's helper processes when a worker exits.
         atexit.unregister(multiprocessing.util._exit_function)
         tracing.setup(self.settings.tracing, self.settings.interface_name)
+        worker_heap.hold()
         self.component.load()
         logger.info("Model loaded in REST worker")
         return self.application
@@ -75,59 +76,12 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # on one machine would fight over it, and the original never had one.
         "control_socket_disable": True,
         "logconfig_dict": logs.gunicorn_logconfig(settings.log_level, settings.log_format == "json"),
-        "post_request": _release_memory_after_large_requests,
+        "post_request": _note_request,
     }
 
 
-LARGE_REQUEST_BYTES = 256 * 1024
-IDLE_BEFORE_TRIM_S = 0.5
-
-
-class _HeapTrimmer:
-    """Hands the heap freed after large requests back to the system (glibc's malloc_trim) once
-    the worker has been quiet for a moment: otherwise each worker keeps the high-water mark of
-    its biggest payload for good, and a trim per request would cost about 1 ms each."""
-
-    def __init__(self) -> None:
-        self._trim: Any = None
-        self._pending = False
-        self._last_large = 0.0
-        self._thread: threading.Thread | None = None
-        self._unavailable = False
-
-    def note(self, environ: dict) -> None:
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return
-        if length < LARGE_REQUEST_BYTES:
-            return
-        self._last_large = time.monotonic()
-        self._pending = True
-        if self._thread is None and not self._unavailable:
-            try:
-                import ctypes
-
-                self._trim = ctypes.CDLL("libc.so.6").malloc_trim
-            except (OSError, AttributeError):  # not glibc: nothing to trim with
-                self._unavailable = True
-                return
-            self._thread = threading.Thread(target=self._loop, name="heap-trim", daemon=True)
-            self._thread.start()
-
-    def _loop(self) -> None:
-        while True:
-            time.sleep(IDLE_BEFORE_TRIM_S)
-            if self._pending and time.monotonic() - self._last_large >= IDLE_BEFORE_TRIM_S:
-                self._pending = False
-                self._trim(0)
-
-
-_heap_trimmer = _HeapTrimmer()
-
-
-def _release_memory_after_large_requests(worker: Any, req: Any, environ: dict, resp: Any) -> None:
-    _heap_trimmer.note(environ)
+def _note_request(worker: Any, req: Any, environ: dict, resp: Any) -> None:
+    worker_heap.note(environ)
 
 
 def build(settings: Settings, recorder: MetricsRecorder | None = None) -> tuple[Component, Dataplane, Any]:

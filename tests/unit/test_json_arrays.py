@@ -172,3 +172,17 @@ def test_large_answers_are_the_flask_routes_answers():
         assert fast.status_code == 200
         assert fast.data == flask.data
         assert json.loads(fast.data)["data"]["ndarray"] == ndarray
+
+
+def test_parsers_are_reused_and_released():
+    rows = [[float(i)] * 50 for i in range(300)]
+    body = json.dumps({"data": {"ndarray": rows}}).encode()
+    json_arrays.release_parsers()
+    assert _check_same(body)
+    assert len(json_arrays._idle_parsers) == 1
+    pooled = json_arrays._idle_parsers[0]
+    assert json_arrays.loads_message(b"[" * 70000) is None  # a failed parse returns its parser too
+    assert json_arrays._idle_parsers == [pooled]
+    assert _check_same(body)
+    json_arrays.release_parsers()
+    assert json_arrays._idle_parsers == []
