@@ -5,11 +5,9 @@ The schema accepts the v1 message types and V2 tensor descriptions, as the origi
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
-
-import jsonschema
-import yaml
 
 logger = logging.getLogger(__name__)
 
@@ -102,25 +100,33 @@ MODEL_METADATA_SCHEMA = {
     "additionalProperties": False,
 }
 
-_VALIDATOR = jsonschema.Draft7Validator(MODEL_METADATA_SCHEMA)
+
+
+# jsonschema and yaml are imported when first needed: a model without metadata never needs
+# them, and they would add ~4.4 MB to the server's master (and so to every process tree).
+@functools.cache
+def _validator(schema_id: str) -> Any:
+    import jsonschema
+
+    schema = MODEL_METADATA_SCHEMA if schema_id == "v1" else V2_MODEL_METADATA_SCHEMA
+    return jsonschema.Draft7Validator(schema)
 
 
 class SeldonInvalidMetadataError(Exception):
     """Metadata that does not match the schema."""
 
 
+def _with_defaults(data: dict, image_name: str, image_version: str) -> dict:
+    defaults = {"name": image_name, "versions": [image_version], "platform": ""}
+    return {**defaults, "inputs": [], "outputs": [], "custom": {}, **data}
+
+
 def validate_model_metadata(data: dict, image_name: str = "", image_version: str = "") -> dict:
     """Merge the defaults under ``data`` and validate; raise SeldonInvalidMetadataError."""
-    meta = {
-        "name": image_name,
-        "versions": [image_version],
-        "platform": "",
-        "inputs": [],
-        "outputs": [],
-        "custom": {},
-        **data,
-    }
-    error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(meta))
+    import jsonschema
+
+    meta = _with_defaults(data, image_name, image_version)
+    error = jsonschema.exceptions.best_match(_validator("v1").iter_errors(meta))
     if error is not None:
         raise SeldonInvalidMetadataError(f"Model metadata validation error: {error.message}")
     return meta
@@ -130,6 +136,8 @@ def env_metadata(text: str | None) -> dict:
     """``MODEL_METADATA`` (YAML or JSON); a parse error is logged and ignored."""
     if not text:
         return {}
+    import yaml
+
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -148,6 +156,8 @@ def compute_metadata(
 ) -> dict[str, Any] | None:
     """The served metadata, or None when it is invalid (then /metadata answers 500)."""
     merged = {**user_metadata, **env_metadata(env_text)}
+    if not merged:  # the defaults alone are valid by construction: no validator to import
+        return _with_defaults({}, image_name, image_version)
     try:
         return validate_model_metadata(merged, image_name, image_version)
     except SeldonInvalidMetadataError as exc:
@@ -181,7 +191,11 @@ V2_MODEL_METADATA_SCHEMA = {
         }
     },
 }
-V2_VALIDATOR = jsonschema.Draft7Validator(V2_MODEL_METADATA_SCHEMA)
+
+
+def v2_validator() -> Any:
+    """A jsonschema validator of V2 model metadata (tests check what we serve with it)."""
+    return _validator("v2")
 
 
 def _v2_tensors(entries: list, prefix: str) -> list[dict]:

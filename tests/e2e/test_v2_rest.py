@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import requests
 
-from seldon_wrapper.metadata import V2_VALIDATOR
+from seldon_wrapper.metadata import v2_validator
 from tests.conftest import module_server
 from tests.e2e.v2_helpers import (
     TIMEOUT,
@@ -563,7 +563,7 @@ def test_model_metadata_is_translated_per_spec(meta_server):
     response = requests.get(meta_server.url + "/v2/models/meta-model", timeout=TIMEOUT)
     assert response.status_code == 200, response.text
     metadata = response.json()
-    errors = [error.message for error in V2_VALIDATOR.iter_errors(metadata)]
+    errors = [error.message for error in v2_validator().iter_errors(metadata)]
     assert errors == []
     assert metadata["name"] == "meta-model"
     assert metadata["versions"] == ["v1", "v2"]
