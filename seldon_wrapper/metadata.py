@@ -101,7 +101,6 @@ MODEL_METADATA_SCHEMA = {
 }
 
 
-
 # jsonschema and yaml are imported when first needed: a model without metadata never needs
 # them, and they would add ~4.4 MB to the server's master (and so to every process tree).
 @functools.cache

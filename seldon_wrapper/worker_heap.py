@@ -36,25 +36,25 @@ class WorkerHeap:
 
     def __init__(self) -> None:
         self._libc: Any = None
-        self._held = False
         self._pending = False
         self._last_large = 0.0
         self._thread: threading.Thread | None = None
 
+    def _glibc(self) -> Any:
+        if self._libc is None:
+            try:
+                self._libc = ctypes.CDLL("libc.so.6")
+            except OSError:  # not glibc: its defaults stay, nothing to trim with
+                self._libc = False
+        return self._libc
+
     def hold(self) -> bool:
         """Keep freed heap between requests; returns whether glibc took the setting."""
-        if any(name in os.environ for name in _USER_TUNING):
+        libc = self._glibc()
+        if not libc or any(name in os.environ for name in _USER_TUNING):
             return False
-        try:
-            self._libc = ctypes.CDLL("libc.so.6")
-            self._held = bool(
-                self._libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-                and self._libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
-            )
-        except (OSError, AttributeError):  # not glibc: its defaults stay
-            self._libc = None
-            self._held = False
-        return self._held
+        mmap_set = libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+        return bool(mmap_set and libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
 
     def note(self, environ: dict) -> None:
         try:
@@ -65,12 +65,7 @@ class WorkerHeap:
             return
         self._last_large = time.monotonic()
         self._pending = True
-        if self._thread is None:
-            if self._libc is None:
-                try:
-                    self._libc = ctypes.CDLL("libc.so.6")
-                except OSError:
-                    return
+        if self._thread is None and self._glibc():
             self._thread = threading.Thread(target=self._loop, name="heap-trim", daemon=True)
             self._thread.start()
 
