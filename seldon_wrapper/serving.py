@@ -26,6 +26,7 @@ from seldon_wrapper import metrics_dir as metrics_dir_module
 from seldon_wrapper.component import Component
 from seldon_wrapper.dataplane import Dataplane
 from seldon_wrapper.metrics import MetricsRecorder, PrometheusRecorder
+from seldon_wrapper.rest import worker as rest_worker
 from seldon_wrapper.rest.app import create_app
 from seldon_wrapper.settings import Settings
 from seldon_wrapper.worker_heap import worker_heap
@@ -65,6 +66,11 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "bind": f"{settings.host}:{settings.http_port}",
         "workers": settings.workers,
         "threads": settings.effective_threads,
+        # One thread: our keep-alive worker (sync semantics without a TCP handshake per
+        # request); more threads: Gunicorn's gthread, as the original.
+        "worker_class": rest_worker.worker_class_path()
+        if settings.effective_threads == 1 and rest_worker.available()
+        else None,
         "max_requests": settings.max_requests,
         "max_requests_jitter": settings.max_requests_jitter,
         "keepalive": settings.keepalive,

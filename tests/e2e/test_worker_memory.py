@@ -42,10 +42,12 @@ def test_memory_of_large_requests_is_returned_once_the_worker_is_idle(serve, kin
     assert len(answer.json()["data"]["ndarray"]) == len(ROWS)
     assert peak > baseline + 5  # the requests did need memory (and this is their worker)
 
+    # Back within 12 MB of where it started (the requests took ~45 MB; what stays is
+    # interpreter and allocator state, 7-9 MB here, not the requests' buffers).
     deadline = time.monotonic() + 10
-    while _rss_mb(pid) > baseline + 8 and time.monotonic() < deadline:
+    while _rss_mb(pid) > baseline + 12 and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _rss_mb(pid) <= baseline + 8, (baseline, peak, _rss_mb(pid))
+    assert _rss_mb(pid) <= baseline + 12, (baseline, peak, _rss_mb(pid))
     # And the worker still serves, small and large.
     assert requests.post(url, json={"data": {"ndarray": [[3.0]]}}).json()["data"]["ndarray"] == [[3.0]]
     assert requests.post(url, json=body).status_code == 200

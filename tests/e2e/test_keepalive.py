@@ -1,0 +1,252 @@
+"""REST connections with one thread per worker: kept open, closed when they should be, shared
+fairly between workers (seldon_wrapper/rest/worker.py)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+import time
+
+import pytest
+
+PARAMS = '[{"name":"init_log","value":"%s","type":"STRING"},{"name":"load_log","value":"%s","type":"STRING"}]'
+BODY = json.dumps({"data": {"ndarray": [[1.0, 2.0]]}})
+HEADERS = {"Content-Type": "application/json"}
+
+
+def _connect(server) -> http.client.HTTPConnection:
+    conn = http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=10)
+    conn.connect()
+    return conn
+
+
+def _post(conn: http.client.HTTPConnection, body: str = BODY, path: str = "/api/v1.0/predictions"):
+    conn.request("POST", path, body=body, headers=HEADERS)
+    response = conn.getresponse()
+    return response, response.read()
+
+
+def _raw_request(body: bytes, path: str = "/api/v1.0/predictions", version: str = "1.1") -> bytes:
+    head = (
+        f"POST {path} HTTP/{version}\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def _read_responses(sock: socket.socket, count: int, deadline_s: float = 10) -> list[bytes]:
+    """Read until `count` complete responses (Content-Length framed) have arrived."""
+    data = b""
+    responses: list[bytes] = []
+    deadline = time.monotonic() + deadline_s
+    while len(responses) < count and time.monotonic() < deadline:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+        while b"\r\n\r\n" in data:
+            head, rest = data.split(b"\r\n\r\n", 1)
+            fields = dict(line.split(b":", 1) for line in head.split(b"\r\n")[1:])
+            length = int({k.lower(): v for k, v in fields.items()}[b"content-length"])
+            if len(rest) < length:
+                break
+            responses.append(head + b"\r\n\r\n" + rest[:length])
+            data = rest[length:]
+    return responses
+
+
+def _closed_by_server(sock: socket.socket, within_s: float) -> bool:
+    sock.settimeout(within_s)
+    try:
+        return sock.recv(1) == b""
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+@pytest.fixture
+def identity(serve):
+    return serve("IdentityModel")
+
+
+def test_one_connection_serves_many_requests(identity):
+    conn = _connect(identity)
+    local = conn.sock.getsockname()
+    for i in range(20):
+        response, body = _post(conn, json.dumps({"data": {"ndarray": [[i]]}}))
+        assert response.status == 200
+        assert json.loads(body)["data"]["ndarray"] == [[i]]
+        assert (response.getheader("Connection") or "").lower() != "close"
+    assert conn.sock is not None and conn.sock.getsockname() == local  # never reconnected
+    conn.close()
+
+
+def test_client_errors_keep_the_connection_usable(identity):
+    conn = _connect(identity)
+    local = conn.sock.getsockname()
+    response, body = _post(conn, "{not json")
+    assert response.status == 400
+    assert json.loads(body)["status"]["status"] == 1  # the v1 error body (FAILURE)
+    # A route that never reads the body: the body is skipped, the next request parses.
+    response, _ = _post(conn, "x" * 100_000, path="/no/such/route")
+    assert response.status == 404
+    response, body = _post(conn)
+    assert response.status == 200
+    assert json.loads(body)["data"]["ndarray"] == [[1.0, 2.0]]
+    assert conn.sock.getsockname() == local
+    conn.close()
+
+
+def test_pipelined_requests_are_all_answered_in_order(identity):
+    with socket.create_connection(("127.0.0.1", identity.http_port), timeout=10) as sock:
+        bodies = [json.dumps({"data": {"ndarray": [[i]]}}).encode() for i in range(5)]
+        sock.sendall(b"".join(_raw_request(b) for b in bodies))
+        responses = _read_responses(sock, 5)
+    assert len(responses) == 5
+    for i, response in enumerate(responses):
+        assert response.startswith(b"HTTP/1.1 200")
+        assert json.loads(response.split(b"\r\n\r\n", 1)[1])["data"]["ndarray"] == [[i]]
+
+
+def test_http10_and_connection_close_requests_are_closed(identity):
+    with socket.create_connection(("127.0.0.1", identity.http_port), timeout=10) as sock:
+        sock.sendall(_raw_request(BODY.encode(), version="1.0"))
+        assert _read_responses(sock, 1)[0].startswith(b"HTTP/1.0 200")
+        assert _closed_by_server(sock, 3)
+    conn = _connect(identity)
+    conn.request("POST", "/api/v1.0/predictions", body=BODY, headers={**HEADERS, "Connection": "close"})
+    response = conn.getresponse()
+    assert response.status == 200 and response.read()
+    assert response.getheader("Connection").lower() == "close"
+    conn.close()
+
+
+def test_idle_connections_are_closed_after_the_keepalive_setting(serve):
+    server = serve("IdentityModel", env={"GUNICORN_KEEPALIVE": "1"})
+    with socket.create_connection(("127.0.0.1", server.http_port), timeout=10) as sock:
+        sock.sendall(_raw_request(BODY.encode()))
+        assert _read_responses(sock, 1)[0].startswith(b"HTTP/1.1 200")
+        assert not _closed_by_server(sock, 0.5)  # still open right after the answer
+        assert _closed_by_server(sock, 4)  # gone after 1 s idle (+ up to 1 s sweep)
+
+
+def test_keepalive_zero_closes_after_every_response_like_the_sync_worker(serve):
+    server = serve("IdentityModel", env={"GUNICORN_KEEPALIVE": "0"})
+    with socket.create_connection(("127.0.0.1", server.http_port), timeout=10) as sock:
+        sock.sendall(_raw_request(BODY.encode()))
+        response = _read_responses(sock, 1)[0]
+        assert b"connection: close" in response.lower()
+        assert _closed_by_server(sock, 3)
+
+
+def test_a_malformed_request_gets_400_and_the_worker_keeps_serving(identity):
+    with socket.create_connection(("127.0.0.1", identity.http_port), timeout=10) as sock:
+        sock.sendall(b"NOT A REQUEST LINE\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 400")
+    conn = _connect(identity)
+    response, _ = _post(conn)
+    assert response.status == 200
+    conn.close()
+    assert "Traceback" not in identity.log()
+
+
+def test_a_client_vanishing_mid_request_is_not_an_error(identity):
+    for _ in range(5):
+        with socket.create_connection(("127.0.0.1", identity.http_port), timeout=10) as sock:
+            sock.sendall(_raw_request(b'{"data":{"ndarray":[[1]]}}')[:-5])  # body cut short
+    conn = _connect(identity)
+    response, _ = _post(conn)
+    assert response.status == 200
+    conn.close()
+    log = identity.log()
+    assert "Traceback" not in log and "ERROR" not in log
+
+
+def _two_workers(serve, tmp_path):
+    server = serve(
+        "WorkerPidModel",
+        "--workers",
+        "2",
+        env={"PREDICTIVE_UNIT_PARAMETERS": PARAMS % (tmp_path / "init", tmp_path / "load")},
+    )
+    # Ready means one REST worker is up; wait for the second (and the gRPC process).
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if (tmp_path / "load").exists() and len((tmp_path / "load").read_text().split()) == 3:
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)
+    return server
+
+
+def test_connections_opened_together_are_shared_between_workers(serve, tmp_path):
+    # A client pool opening several connections at once: each worker must get its share,
+    # otherwise one worker serves everything on its kept-alive connections and the other idles.
+    server = _two_workers(serve, tmp_path)
+    for size in (2, 4, 4, 6):
+        conns = [http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=10) for _ in range(size)]
+        threads = [threading.Thread(target=c.connect) for c in conns]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        pids = []
+        for conn in conns:
+            response, body = _post(conn, json.dumps({"data": {"ndarray": [0]}}))
+            assert response.status == 200
+            pids.append(json.loads(body)["data"]["ndarray"][0])
+        for conn in conns:
+            conn.close()
+        counts = sorted(pids.count(pid) for pid in set(pids))
+        assert counts == [size // 2, size // 2], (size, pids)
+        time.sleep(0.2)  # the closed connections leave the workers' counts
+
+
+def test_two_workers_serve_two_kept_alive_clients_at_once(serve, tmp_path):
+    server = _two_workers(serve, tmp_path)
+    conns = [_connect(server), _connect(server)]
+    for conn in conns:  # warm both connections (and both workers)
+        assert _post(conn, json.dumps({"data": {"ndarray": [0]}}))[0].status == 200
+    results: list[int] = []
+    started = time.monotonic()
+
+    def slow(conn):
+        response, body = _post(conn, json.dumps({"data": {"ndarray": [1.0]}}))
+        results.append(json.loads(body)["data"]["ndarray"][0])
+
+    threads = [threading.Thread(target=slow, args=(c,)) for c in conns]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    assert len(set(results)) == 2
+    assert elapsed < 1.8, elapsed  # the two 1-second predictions ran side by side
+    for conn in conns:
+        conn.close()
+
+
+def test_sigterm_answers_a_request_in_flight_on_a_kept_alive_connection(serve, tmp_path):
+    server = serve(
+        "WorkerPidModel",
+        env={"PREDICTIVE_UNIT_PARAMETERS": PARAMS % (tmp_path / "init", tmp_path / "load")},
+    )
+    conn = _connect(server)
+    assert _post(conn, json.dumps({"data": {"ndarray": [0]}}))[0].status == 200
+    outcome: dict = {}
+
+    def slow():
+        response, body = _post(conn, json.dumps({"data": {"ndarray": [1.0]}}))
+        outcome["status"] = response.status
+        outcome["close"] = response.getheader("Connection")
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(0.3)
+    server.process.terminate()
+    thread.join(10)
+    assert outcome.get("status") == 200
+    assert server.process.wait(10) == 0
