@@ -66,10 +66,13 @@ def log(*parts: object) -> None:
 
 
 # ----------------------------------------------------------------------------- systems
+OURS_WORKER = "seldon_wrapper.rest.worker.KeepAliveWorker"
+
+
 @dataclass
 class System:
     name: str
-    role: str  # ours | orig | mls | mls0 | ceil
+    role: str  # ours | orig | mls | mls0 | ceil | ceils (sync-worker ceiling)
     label: str
     needs: tuple[str, ...]  # setup.sh components
     phases: tuple[str, ...]
@@ -80,6 +83,7 @@ class System:
     v2_model: str = "MyModel"
     check: bool = True  # identity check of responses (ceilings answer a fixed body)
     quick: bool = False  # part of --quick
+    worker_class: str = ""  # gunicorn -k for the bare WSGI ceilings ("" = gunicorn's sync)
 
 
 def all_systems(venvs: str, ours_venv: str) -> list[System]:
@@ -154,7 +158,7 @@ def all_systems(venvs: str, ours_venv: str) -> list[System]:
         System(
             "raw-wsgi-w1",
             "ceil",
-            "ceiling: bare WSGI app, gunicorn sync, 1 worker (our REST stack)",
+            "ceiling: bare WSGI app, gunicorn with ours' keep-alive worker, 1 worker (our REST stack)",
             ("ours",),
             ("v1_rest_small", "v1_rest_large"),
             "wsgi",
@@ -162,11 +166,35 @@ def all_systems(venvs: str, ours_venv: str) -> list[System]:
             ours_venv,
             check=False,
             quick=True,
+            worker_class=OURS_WORKER,
         ),
         System(
             "raw-wsgi-w2",
             "ceil",
-            "ceiling: bare WSGI app, gunicorn sync, 2 workers",
+            "ceiling: bare WSGI app, gunicorn with ours' keep-alive worker, 2 workers",
+            ("ours",),
+            ("v1_rest_small",),
+            "wsgi",
+            2,
+            ours_venv,
+            check=False,
+            worker_class=OURS_WORKER,
+        ),
+        System(
+            "raw-wsgi-sync-w1",
+            "ceils",
+            "bare WSGI app, gunicorn sync worker (Connection: close; the original's HTTP server), 1 worker",
+            ("ours",),
+            ("v1_rest_small", "v1_rest_large"),
+            "wsgi",
+            1,
+            ours_venv,
+            check=False,
+        ),
+        System(
+            "raw-wsgi-sync-w2",
+            "ceils",
+            "bare WSGI app, gunicorn sync worker, 2 workers",
             ("ours",),
             ("v1_rest_small",),
             "wsgi",
@@ -220,7 +248,7 @@ def launch_spec(s: System, workdir: str, ours_src: str | None) -> Launch:
         if not k.startswith(("PREDICTIVE_UNIT", "MLSERVER_", "SELDON_")) and k != "PYTHONPATH"
     }
     env.update(s.env)
-    if s.role == "ours" and ours_src:
+    if (s.role == "ours" or s.worker_class == OURS_WORKER) and ours_src:
         env["PYTHONPATH"] = ours_src  # the run's frozen copy wins over the editable install
     if s.kind == "seldon":
         http, grpc_p, metrics = free_ports(3)
@@ -275,6 +303,7 @@ def launch_spec(s: System, workdir: str, ours_src: str | None) -> Launch:
             f"{HOST}:{http}",
             "--log-level",
             "warning",
+            *(["-k", s.worker_class] if s.worker_class else []),
             "wsgi_app:app",
         ]
         return Launch(

@@ -24,8 +24,9 @@ ROLES = {
     "mls": "MLServer 1.7.1 (default, parallel_workers=1)",
     "mls0": "MLServer parallel_workers=0",
     "ceil": "ceiling (bare stack)",
+    "ceils": "bare app, gunicorn sync worker",
 }
-RATIO_ROLES = ("orig", "mls", "mls0", "ceil")
+RATIO_ROLES = ("orig", "mls", "mls0", "ceil", "ceils")
 NO_RATIO = {"mem_after_load.procs"}  # counts, not costs
 
 # role -> (system, phase); phase None = a per-start value (memory, cold start)
@@ -35,6 +36,7 @@ V1_SMALL = {
     "mls": ("mlserver-pw1", "v2_rest_small"),
     "mls0": ("mlserver-pw0", "v2_rest_small"),
     "ceil": ("raw-wsgi-w1", "v1_rest_small"),
+    "ceils": ("raw-wsgi-sync-w1", "v1_rest_small"),
 }
 V1_LARGE = {
     "ours": ("ours-w1", "v1_rest_large"),
@@ -42,6 +44,7 @@ V1_LARGE = {
     "mls": ("mlserver-pw1", "v2_rest_large"),
     "mls0": ("mlserver-pw0", "v2_rest_large"),
     "ceil": ("raw-wsgi-w1", "v1_rest_large"),
+    "ceils": ("raw-wsgi-sync-w1", "v1_rest_large"),
 }
 V1_GRPC = {
     "ours": ("ours-w1", "v1_grpc"),
@@ -72,6 +75,14 @@ W2_SMALL = {
     "ours": ("ours-w2", "v1_rest_small"),
     "orig": ("orig-w2", "v1_rest_small"),
     "ceil": ("raw-wsgi-w2", "v1_rest_small"),
+    "ceils": ("raw-wsgi-sync-w2", "v1_rest_small"),
+}
+# --workers 2 over --workers 1, per system, same round
+SCALING = {
+    "ours": ("ours-w2", "ours-w1"),
+    "orig": ("orig-w2", "orig-w1"),
+    "ceil": ("raw-wsgi-w2", "raw-wsgi-w1"),
+    "ceils": ("raw-wsgi-sync-w2", "raw-wsgi-sync-w1"),
 }
 PER_START = {
     "ours": ("ours-w1", None),
@@ -208,7 +219,35 @@ def table(recs: list[dict], meta: dict) -> str:
 
 
 def short(role: str) -> str:
-    return {"orig": "original", "mls": "MLServer", "mls0": "MLServer pw0", "ceil": "ceiling"}[role]
+    return {
+        "orig": "original",
+        "mls": "MLServer",
+        "mls0": "MLServer pw0",
+        "ceil": "ceiling",
+        "ceils": "sync-worker app",
+    }[role]
+
+
+def scaling(recs: list[dict]) -> str:
+    """REST small rps with --workers 2 over --workers 1, within each round (the issue's target)."""
+    by_round: dict[int, dict[str, dict]] = {}
+    for r in recs:
+        by_round.setdefault(r["round"], {})[r["system"]] = r
+    parts = []
+    for role, (two, one) in SCALING.items():
+        rs = []
+        for systems in by_round.values():
+            a = value(systems.get(two), "v1_rest_small", "rps")
+            b = value(systems.get(one), "v1_rest_small", "rps")
+            if a is not None and b:
+                rs.append(a / b)
+        if rs:
+            spread = f" ({min(rs):.2f}–{max(rs):.2f})" if len(rs) > 1 else ""
+            cell = f"{statistics.median(rs):.2f}×{spread}"
+            parts.append(f"{ROLES[role]} {cell}")
+    if not parts:
+        return ""
+    return "Scaling, REST small rps `--workers 2` / `--workers 1` (same round): " + "; ".join(parts) + "."
 
 
 def notes(recs: list[dict], meta: dict) -> str:
@@ -288,11 +327,15 @@ def render(run: str) -> str:
         "",
         "Cells: median over rounds. Ratios: ours / other within the same round, median (min–max) over "
         "rounds; for ↑ rows > 1 means ours is better, for ↓ rows < 1 means ours is better. "
-        "Ceiling = the bare stack ours runs on (gunicorn sync worker with a bare WSGI app for REST — also "
-        "used for the V2 REST rows; a raw-bytes echo on a 1-thread sync grpc.server for gRPC).",
+        "Ceiling = the bare stack ours runs on (a bare WSGI app under gunicorn with ours' keep-alive "
+        "worker for REST — also used for the V2 REST rows; a raw-bytes echo on a 1-thread sync "
+        "grpc.server for gRPC). The sync-worker column is the same bare app under gunicorn's sync "
+        "worker (what the original serves with; `Connection: close`, one TCP connection per request).",
         "",
     ]
-    return "\n".join(head) + "\n" + table(recs, meta) + "\n\n" + notes(recs, meta) + "\n"
+    scale = scaling(recs)
+    body = table(recs, meta) + "\n\n" + (scale + "\n\n" if scale else "") + notes(recs, meta)
+    return "\n".join(head) + "\n" + body + "\n"
 
 
 def main() -> int:
