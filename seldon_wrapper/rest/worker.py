@@ -22,18 +22,18 @@ gthread worker the original switched to with more than one thread:
 from __future__ import annotations
 
 import errno
-import mmap
 import os
 import select
 import socket
 import time
-import weakref
 from datetime import datetime
 from typing import Any
 
 from gunicorn import http
 from gunicorn.http import wsgi
 from gunicorn.workers import base
+
+from seldon_wrapper.rest.accept_board import AcceptBoard, shared_board
 
 #: Seconds a closing connection may take to send its FIN after ours (lingering close).
 LINGER_S = 2.0
@@ -73,88 +73,13 @@ class _Conn:
         return buf.seek(0, os.SEEK_END) > 0
 
 
-class AcceptBoard:
-    """How many connections each worker holds, in memory the workers share across the fork.
-
-    A worker holding more connections than another live worker leaves a new connection to
-    it. Without this, whichever worker the scheduler runs first takes a whole burst of new
-    connections (a client pool opening), keeps them, and the other workers stay idle.
-    Slots are given out in the Gunicorn master (single-threaded, before each fork); a slot
-    is free again once the master has dropped that worker.
-    """
-
-    SLOTS = 256
-
-    def __init__(self) -> None:
-        self._mem = mmap.mmap(-1, (self.SLOTS + 1) * 16)  # anonymous and shared: survives fork
-        # cell 0: slots in use so far (workers forked earlier must see later ones);
-        # then pid and connection count per slot, from cell 2.
-        self._cells = memoryview(self._mem).cast("q")
-        self._owners: list[weakref.ref | None] = [None] * self.SLOTS
-
-    def reserve(self, worker: object) -> int:
-        """Master side: a slot for a worker about to be forked."""
-        for slot, owner in enumerate(self._owners):
-            if owner is None or owner() is None:
-                self._owners[slot] = weakref.ref(worker)
-                self._write(slot, 0, 0)
-                self._cells[0] = max(self._cells[0], slot + 1)
-                return slot
-        return -1  # more workers than slots: that worker just does not take part
-
-    def claim(self, slot: int) -> None:
-        self._write(slot, os.getpid(), 0)
-
-    def release(self, slot: int) -> None:
-        self._write(slot, 0, 0)
-
-    def set_count(self, slot: int, count: int) -> None:
-        if slot >= 0:
-            self._cells[2 * slot + 3] = count
-
-    def fewest_elsewhere(self, slot: int) -> int | None:
-        """Fewest connections held by another live worker (None: no other worker)."""
-        fewest = None
-        cells = self._cells
-        for other in range(cells[0]):
-            pid = cells[2 * other + 2]
-            if other == slot or pid <= 0:
-                continue
-            count = cells[2 * other + 3]
-            if fewest is not None and count >= fewest:
-                continue
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                continue
-            except PermissionError:
-                pass
-            fewest = count
-        return fewest
-
-    def _write(self, slot: int, pid: int, count: int) -> None:
-        if slot >= 0:
-            self._cells[2 * slot + 2] = pid
-            self._cells[2 * slot + 3] = count
-
-
-_board: AcceptBoard | None = None
-
-
-def _shared_board() -> AcceptBoard:
-    global _board
-    if _board is None:
-        _board = AcceptBoard()
-    return _board
-
-
 class KeepAliveWorker(base.Worker):
     """Single-threaded Gunicorn worker with HTTP keep-alive (see the module docstring)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Runs in the master, before the fork.
-        self.board = _shared_board() if self.cfg.workers > 1 else None
+        self.board: AcceptBoard | None = shared_board() if self.cfg.workers > 1 else None
         self.slot = self.board.reserve(self) if self.board is not None else -1
 
     def run(self) -> None:
