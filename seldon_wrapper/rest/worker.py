@@ -39,6 +39,8 @@ from seldon_wrapper.rest.accept_board import AcceptBoard, shared_board
 LINGER_S = 2.0
 #: Largest read when discarding what the client sent after we decided to close.
 DRAIN_CHUNK = 65536
+#: Response bytes buffered before they are sent (header block + a small body: one segment).
+FLUSH_AT = 65536
 #: Longest wait in epoll; the heartbeat and the idle sweep run at least this often.
 TICK_S = 1.0
 #: A worker holding more connections than another checks again after this long ...
@@ -71,6 +73,45 @@ class _Conn:
         """True when the parser already holds bytes of a next (pipelined) request."""
         buf = self.parser.unreader.buf
         return buf.seek(0, os.SEEK_END) > 0
+
+
+class _OneSend:
+    """The socket as one response sees it: the header block and the body leave in one sendmsg.
+
+    Gunicorn writes the headers and each body chunk with their own sendall; for a small answer
+    that is two TCP segments, and the caller wakes up twice. Buffered parts go out together
+    once they reach FLUSH_AT bytes or the response is complete (flush).
+    """
+
+    __slots__ = ("sock", "parts", "size")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def sendall(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.size += len(data)
+        if self.size >= FLUSH_AT:
+            self.flush()
+
+    def flush(self) -> None:
+        parts, size = self.parts, self.size
+        if not parts:
+            return
+        self.parts, self.size = [], 0
+        if len(parts) == 1:
+            self.sock.sendall(parts[0])
+            return
+        sent = self.sock.sendmsg(parts)
+        if sent < size:  # interrupted part-way (rare): the rest, without joining the parts
+            for part in parts:
+                if sent >= len(part):
+                    sent -= len(part)
+                    continue
+                self.sock.sendall(memoryview(part)[sent:])
+                sent = 0
 
 
 class KeepAliveWorker(base.Worker):
@@ -192,7 +233,11 @@ class KeepAliveWorker(base.Worker):
                 if not self._handle_request(req, conn):
                     self._close(conn)
                     return
-                _discard_unread_body(req)
+                try:
+                    _discard_unread_body(req)
+                except Exception:  # noqa: BLE001 - a bad body after our answer: just close
+                    self._close(conn)
+                    return
                 req = None
                 if not conn.buffered():
                     break
@@ -226,10 +271,15 @@ class KeepAliveWorker(base.Worker):
             try:
                 if isinstance(respiter, environ["wsgi.file_wrapper"]):
                     resp.write_file(respiter)
+                    resp.close()
                 else:
-                    for item in respiter:
-                        resp.write(item)
-                resp.close()
+                    resp.sock = out = _OneSend(conn.sock)
+                    try:
+                        for item in respiter:
+                            resp.write(item)
+                        resp.close()
+                    finally:
+                        out.flush()
             finally:
                 self.log.access(resp, req, environ, datetime.now() - request_start)
                 if hasattr(respiter, "close"):
