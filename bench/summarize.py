@@ -161,10 +161,16 @@ def fmt(x: float | None, nd: int) -> str:
     return f"{x:.{nd}f}"
 
 
-def table(recs: list[dict], meta: dict) -> str:
+def rounds_of(recs: list[dict]) -> dict[int, dict[str, dict]]:
+    """round -> system -> record."""
     by_round: dict[int, dict[str, dict]] = {}
     for r in recs:
         by_round.setdefault(r["round"], {})[r["system"]] = r
+    return by_round
+
+
+def table(recs: list[dict], meta: dict) -> str:
+    by_round = rounds_of(recs)
     rounds = sorted(by_round)
     present = {r["system"] for r in recs}
     roles = [ro for ro in ROLES if any(m.get(ro, ("",))[0] in present for *_, m in ROWS)]
@@ -230,9 +236,7 @@ def short(role: str) -> str:
 
 def scaling(recs: list[dict]) -> str:
     """REST small rps with --workers 2 over --workers 1, within each round (the issue's target)."""
-    by_round: dict[int, dict[str, dict]] = {}
-    for r in recs:
-        by_round.setdefault(r["round"], {})[r["system"]] = r
+    by_round = rounds_of(recs)
     parts = []
     for role, (two, one) in SCALING.items():
         rs = []

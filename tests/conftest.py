@@ -116,6 +116,28 @@ def start_server(
     raise RuntimeError(f"server not ready after {timeout}s:\n{server.log()}")
 
 
+# PREDICTIVE_UNIT_PARAMETERS of tests/models/WorkerPidModel.py: where __init__ and load() log pids.
+WORKER_PID_PARAMS = (
+    '[{"name":"init_log","value":"%s","type":"STRING"},{"name":"load_log","value":"%s","type":"STRING"}]'
+)
+
+
+def worker_pid_env(tmp_path: pathlib.Path) -> dict:
+    """Environment for WorkerPidModel logging to tmp_path/init and tmp_path/load."""
+    return {"PREDICTIVE_UNIT_PARAMETERS": WORKER_PID_PARAMS % (tmp_path / "init", tmp_path / "load")}
+
+
+def wait_for_loads(load_log: pathlib.Path, count: int, timeout: float = 20) -> None:
+    """Ready means one worker answers; wait until `count` processes have run load()."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if load_log.exists() and len(load_log.read_text().split()) >= count:
+            return
+        time.sleep(0.05)
+    logged = load_log.read_text() if load_log.exists() else None
+    raise AssertionError(f"{count} load() calls expected, logged: {logged!r}")
+
+
 @pytest.fixture
 def serve(tmp_path):
     """``serve("Model", "--flag", env={...})`` -> Server; every server is stopped afterwards."""

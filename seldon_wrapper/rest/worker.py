@@ -211,7 +211,6 @@ class KeepAliveWorker(base.Worker):
                 return
             raise
         client.setblocking(True)
-        os.set_inheritable(client.fileno(), False)
         conn = _Conn(client, addr, listener.getsockname(), http.RequestParser(self.cfg, client, addr))
         self.conns[client.fileno()] = conn
         self.poller.register(client.fileno(), select.EPOLLIN)

@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-PARAMS = '[{"name":"init_log","value":"%s","type":"STRING"},{"name":"load_log","value":"%s","type":"STRING"}]'
+from tests.conftest import wait_for_loads, worker_pid_env
+
 BODY = json.dumps({"data": {"ndarray": [[1.0, 2.0]]}})
 HEADERS = {"Content-Type": "application/json"}
 
@@ -198,19 +199,9 @@ def test_a_client_vanishing_mid_request_is_not_an_error(identity):
 
 
 def _two_workers(serve, tmp_path):
-    server = serve(
-        "WorkerPidModel",
-        "--workers",
-        "2",
-        env={"PREDICTIVE_UNIT_PARAMETERS": PARAMS % (tmp_path / "init", tmp_path / "load")},
-    )
-    # Ready means one REST worker is up; wait for the second (and the gRPC process).
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if (tmp_path / "load").exists() and len((tmp_path / "load").read_text().split()) == 3:
-            break
-        time.sleep(0.05)
-    time.sleep(0.3)
+    server = serve("WorkerPidModel", "--workers", "2", "--grpc-workers", "0", env=worker_pid_env(tmp_path))
+    wait_for_loads(tmp_path / "load", 2)
+    time.sleep(0.3)  # load() runs just before the worker's loop starts
     return server
 
 
@@ -262,10 +253,7 @@ def test_two_workers_serve_two_kept_alive_clients_at_once(serve, tmp_path):
 
 
 def test_sigterm_answers_a_request_in_flight_on_a_kept_alive_connection(serve, tmp_path):
-    server = serve(
-        "WorkerPidModel",
-        env={"PREDICTIVE_UNIT_PARAMETERS": PARAMS % (tmp_path / "init", tmp_path / "load")},
-    )
+    server = serve("WorkerPidModel", env=worker_pid_env(tmp_path))
     conn = _connect(server)
     assert _post(conn, json.dumps({"data": {"ndarray": [0]}}))[0].status == 200
     outcome: dict = {}

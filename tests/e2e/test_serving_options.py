@@ -6,7 +6,7 @@ import time
 
 import requests
 
-PARAMS = '[{"name":"init_log","value":"%s","type":"STRING"},{"name":"load_log","value":"%s","type":"STRING"}]'
+from tests.conftest import worker_pid_env
 
 
 def _predict(server, seconds: float) -> int:
@@ -20,7 +20,7 @@ def test_threads_serve_requests_concurrently(serve, tmp_path):
         "WorkerPidModel",
         "--threads",
         "4",
-        env={"PREDICTIVE_UNIT_PARAMETERS": PARAMS % (tmp_path / "init", tmp_path / "load")},
+        env=worker_pid_env(tmp_path),
     )
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
@@ -37,7 +37,7 @@ def test_max_requests_recycles_workers_and_each_new_worker_loads(serve, tmp_path
         "WorkerPidModel",
         "--max-requests",
         "3",
-        env={"PREDICTIVE_UNIT_PARAMETERS": PARAMS % (tmp_path / "init", load_log)},
+        env=worker_pid_env(tmp_path),
     )
     pids = []
     for _ in range(10):
@@ -60,7 +60,7 @@ def test_pidfile_holds_the_master_pid(serve, tmp_path):
         "WorkerPidModel",
         "--pidfile",
         str(pidfile),
-        env={"PREDICTIVE_UNIT_PARAMETERS": PARAMS % (tmp_path / "init", tmp_path / "load")},
+        env=worker_pid_env(tmp_path),
     )
     assert int(pidfile.read_text().strip()) == server.process.pid
     assert json.loads(requests.get(server.url + "/health/status").text) == {"meta": {}, "strData": "healthy"}
