@@ -5,7 +5,6 @@ Every service is registered whatever ``--service-type`` says, as in the original
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -14,10 +13,8 @@ from google.protobuf import json_format
 
 from seldon_wrapper.codecs import seldon_proto
 from seldon_wrapper.dataplane import Dataplane
-from seldon_wrapper.errors import SeldonMicroserviceException, grpc_status_name
+from seldon_wrapper.errors import grpc_status, log_failure
 from seldon_wrapper.proto import prediction_pb2, prediction_pb2_grpc
-
-logger = logging.getLogger(__name__)
 
 SERVICE_NAMES = tuple(
     f"seldon.protos.{name}"
@@ -35,21 +32,14 @@ _REGISTER = (
 )
 
 
-def _call(operation: Callable[[Any], Any], request: Any, context: grpc.ServicerContext) -> Any:
-    """Run one operation; errors become a gRPC status with a message that names the problem."""
+def _call(rpc: str, operation: Callable[[Any], Any], request: Any, context: grpc.ServicerContext) -> Any:
+    """Run one operation; a failure aborts the call with the status the error policy names."""
     try:
         return operation(request)
-    except SeldonMicroserviceException as exc:
-        code = getattr(grpc.StatusCode, grpc_status_name(exc))
-        if code is grpc.StatusCode.INVALID_ARGUMENT:
-            logger.info("gRPC call rejected: %s", exc.message.splitlines()[0][:200] if exc.message else "")
-        else:
-            logger.error("gRPC call failed: %s (%s)", exc.message, exc.reason)
-        context.abort(code, exc.message)
     except Exception as exc:
-        logger.error("gRPC call failed: %s: %s", type(exc).__name__, exc)
-        logger.debug("Traceback of the failure", exc_info=exc)
-        context.abort(grpc.StatusCode.UNKNOWN, f"Exception calling application: {exc}")
+        log_failure(f"gRPC {rpc}", exc)
+        code, details = grpc_status(exc)
+        context.abort(getattr(grpc.StatusCode, code), details)
 
 
 class SeldonServicer:
@@ -62,23 +52,28 @@ class SeldonServicer:
         if metadata is not None:
             json_format.ParseDict(metadata, self._metadata, ignore_unknown_fields=True)
 
+    def _message_call(
+        self, rpc: str, operation: Callable[[Any, Any], Any], request: Any, context: grpc.ServicerContext
+    ) -> Any:
+        return _call(rpc, lambda message: operation(message, seldon_proto), request, context)
+
     def Predict(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802 (gRPC names)
-        return _call(lambda r: self.dataplane.predict(r, seldon_proto), request, context)
+        return self._message_call("Predict", self.dataplane.predict, request, context)
 
     def TransformInput(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        return _call(lambda r: self.dataplane.transform_input(r, seldon_proto), request, context)
+        return self._message_call("TransformInput", self.dataplane.transform_input, request, context)
 
     def TransformOutput(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        return _call(lambda r: self.dataplane.transform_output(r, seldon_proto), request, context)
+        return self._message_call("TransformOutput", self.dataplane.transform_output, request, context)
 
     def Route(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        return _call(lambda r: self.dataplane.route(r, seldon_proto), request, context)
+        return self._message_call("Route", self.dataplane.route, request, context)
 
     def Aggregate(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        return _call(lambda r: self.dataplane.aggregate(r, seldon_proto), request, context)
+        return self._message_call("Aggregate", self.dataplane.aggregate, request, context)
 
     def SendFeedback(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        return _call(self.dataplane.send_feedback, request, context)
+        return _call("SendFeedback", self.dataplane.send_feedback, request, context)
 
     def Metadata(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
         return self._metadata

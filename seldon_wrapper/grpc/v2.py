@@ -6,45 +6,27 @@ only decode raw numeric outputs; v1-executor chaining copies only typed contents
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
 import grpc
 
 from seldon_wrapper.codecs import v2
-from seldon_wrapper.errors import SeldonMicroserviceException
+from seldon_wrapper.errors import SeldonMicroserviceException, grpc_status, log_failure
 from seldon_wrapper.proto import grpc_predict_v2_pb2 as pb
 from seldon_wrapper.proto import grpc_predict_v2_pb2_grpc as pb_grpc
 from seldon_wrapper.v2_adapter import V2Adapter
 
-logger = logging.getLogger(__name__)
-
 SERVICE_NAME = "inference.GRPCInferenceService"
-_STATUS = {
-    400: grpc.StatusCode.INVALID_ARGUMENT,
-    404: grpc.StatusCode.NOT_FOUND,
-    503: grpc.StatusCode.UNAVAILABLE,
-}
 
 
-def _call(handler: Callable[[], Any], context: grpc.ServicerContext) -> Any:
+def _call(handler: Callable[[], Any], context: grpc.ServicerContext, rpc: str) -> Any:
     try:
         return handler()
-    except SeldonMicroserviceException as exc:
-        status = exc.status_code
-        code = _STATUS.get(status) or (
-            grpc.StatusCode.INVALID_ARGUMENT if status < 500 else grpc.StatusCode.INTERNAL
-        )
-        if status < 500:
-            logger.info("V2 gRPC call rejected: %s", exc.message[:200])
-        else:
-            logger.error("V2 gRPC call failed: %s", exc.message)
-        context.abort(code, exc.message)
     except Exception as exc:
-        logger.error("V2 gRPC call failed: %s: %s", type(exc).__name__, exc)
-        logger.debug("Traceback of the failure", exc_info=exc)
-        context.abort(grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}")
+        log_failure(f"V2 gRPC {rpc}", exc)
+        code, details = grpc_status(exc, v2=True)
+        context.abort(getattr(grpc.StatusCode, code), details)
 
 
 class InferenceServicer(pb_grpc.GRPCInferenceServiceServicer):
@@ -86,7 +68,7 @@ class InferenceServicer(pb_grpc.GRPCInferenceServiceServicer):
                     )
             return response
 
-        return _call(handler, context)
+        return _call(handler, context, "ModelMetadata")
 
     def ModelInfer(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
         def handler() -> Any:
@@ -106,7 +88,7 @@ class InferenceServicer(pb_grpc.GRPCInferenceServiceServicer):
                 decoded.binary,
             )
 
-        return _call(handler, context)
+        return _call(handler, context, "ModelInfer")
 
     def RepositoryIndex(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
         response = pb.RepositoryIndexResponse()

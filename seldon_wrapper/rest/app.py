@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import importlib.resources
-import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,14 +19,20 @@ from werkzeug.exceptions import HTTPException
 from seldon_wrapper import tracing
 from seldon_wrapper.codecs import seldon_json, seldon_proto
 from seldon_wrapper.dataplane import Dataplane
-from seldon_wrapper.errors import INTERNAL_ERROR, SeldonMicroserviceException, error_body
+from seldon_wrapper.errors import (
+    BAD_DATA,
+    INTERNAL_ERROR,
+    SeldonMicroserviceException,
+    http_status,
+    log_failure,
+    v1_error_body,
+    v2_error_body,
+)
 from seldon_wrapper.rest.fast import FastPredict, fast_path_applies
-from seldon_wrapper.rest.outcomes import log_internal_error, log_seldon_error, status_from_response
+from seldon_wrapper.rest.outcomes import status_from_response
 from seldon_wrapper.rest.v2 import create_blueprint
 from seldon_wrapper.rest.v2 import dumps as v2_dumps
 from seldon_wrapper.v2_adapter import V2Adapter
-
-logger = logging.getLogger(__name__)
 
 JSON_MIMETYPE = "application/json"
 _CORS_METHODS = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
@@ -204,29 +209,27 @@ def create_app(dataplane: Dataplane) -> Flask:
     for path, endpoint, view, methods in routes:
         app.add_url_rule(path, endpoint, view, methods=methods)
 
-    @app.errorhandler(SeldonMicroserviceException)
-    def seldon_error(exc: SeldonMicroserviceException) -> Response:
-        log_seldon_error(request.method, request.path, exc)
-        return _json_response(exc.to_dict(), exc.status_code)
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> Response:
-        status = exc.code or 500
-        info = f"{status} {exc.name}: {exc.description}"
-        logger.info("%s %s rejected: %s", request.method, request.path, info)
-        if request.path.startswith("/v2/") or request.path == "/v2":
-            return Response(v2_dumps({"error": info}), status=status, mimetype=JSON_MIMETYPE)
-        response = _json_response(
-            error_body(info, "MICROSERVICE_BAD_DATA" if status < 500 else INTERNAL_ERROR), status
-        )
-        if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
-            response.headers["Allow"] = ", ".join(exc.valid_methods)
-        return response
-
     @app.errorhandler(Exception)
-    def internal_error(exc: Exception) -> Response:
-        log_internal_error(request.method, request.path, exc)
-        return _json_response(error_body(str(exc), INTERNAL_ERROR), 500)
+    def failure(exc: Exception) -> Response:
+        """Every failure, in the error policy's words; the body shape follows the URL."""
+        allow = None
+        if isinstance(exc, HTTPException):
+            status = exc.code or 500
+            allow = getattr(exc, "valid_methods", None) if status == 405 else None
+            exc = SeldonMicroserviceException(
+                f"{status} {exc.name}: {exc.description}",
+                status_code=status,
+                reason=BAD_DATA if status < 500 else INTERNAL_ERROR,
+            )
+        log_failure(f"{request.method} {request.path}", exc)
+        if request.path.startswith("/v2/") or request.path == "/v2":
+            body = v2_dumps(v2_error_body(exc))
+        else:
+            body = seldon_json.dumps(v1_error_body(exc))
+        response = Response(body, status=http_status(exc), mimetype=JSON_MIMETYPE)
+        if allow:
+            response.headers["Allow"] = ", ".join(allow)
+        return response
 
     recorder = dataplane.recorder
     extra_tags = settings.jaeger_extra_tags

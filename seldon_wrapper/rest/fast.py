@@ -19,9 +19,9 @@ from werkzeug.http import HTTP_STATUS_CODES
 from seldon_wrapper import tracing
 from seldon_wrapper.codecs import json_arrays, seldon_json
 from seldon_wrapper.dataplane import Dataplane
-from seldon_wrapper.errors import INTERNAL_ERROR, SeldonMicroserviceException, error_body
+from seldon_wrapper.errors import SeldonMicroserviceException, http_status, log_failure, v1_error_body
 from seldon_wrapper.rest import v2 as rest_v2
-from seldon_wrapper.rest.outcomes import log_internal_error, log_seldon_error, status_from_response
+from seldon_wrapper.rest.outcomes import status_from_response
 from seldon_wrapper.v2_adapter import V2Adapter
 
 PATHS = frozenset({"/api/v1.0/predictions", "/api/v0.1/predictions", "/predict"})
@@ -82,7 +82,7 @@ class FastPredict:
                 environ.get("HTTP_CONTENT_ENCODING", ""),
             )
         except Exception as exc:
-            rest_v2.log_error("POST", environ["PATH_INFO"], exc)
+            log_failure(f"POST {environ['PATH_INFO']}", exc)
             status, body = rest_v2.error_response(exc)
             headers = [("Content-Type", "application/json")]
         headers = [*headers, ("Content-Length", str(len(body))), *_cors(environ)]
@@ -99,12 +99,9 @@ class FastPredict:
             response = self.dataplane.predict(payload, seldon_json)
             status = status_from_response(response)
             body = seldon_json.dumps(response)
-        except SeldonMicroserviceException as exc:
-            log_seldon_error("POST", path, exc)
-            status, body = exc.status_code, seldon_json.dumps(exc.to_dict())
         except Exception as exc:
-            log_internal_error("POST", path, exc)
-            status, body = 500, seldon_json.dumps(error_body(str(exc), INTERNAL_ERROR))
+            log_failure(f"POST {path}", exc)
+            status, body = http_status(exc), seldon_json.dumps(v1_error_body(exc))
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *_cors(environ)]
         start_response(_STATUS_LINES.get(status) or f"{status} UNKNOWN", headers)
         self.recorder.record_request("rest", path, "POST", str(status), time.perf_counter() - started)

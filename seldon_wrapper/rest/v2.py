@@ -7,17 +7,14 @@ compressed, and may carry a binary tail (``Inference-Header-Content-Length``).
 
 from __future__ import annotations
 
-import logging
 import zlib
 
 import orjson
 from flask import Blueprint, Response, request
 
 from seldon_wrapper.codecs import seldon_json, v2
-from seldon_wrapper.errors import SeldonMicroserviceException
+from seldon_wrapper.errors import SeldonMicroserviceException, http_status, v2_error_body
 from seldon_wrapper.v2_adapter import V2Adapter
-
-logger = logging.getLogger(__name__)
 
 HEADER_LENGTH = "Inference-Header-Content-Length"
 
@@ -95,21 +92,8 @@ def infer_response(
     return 200, headers, head_bytes + tail
 
 
-def log_error(method: str, path: str, exc: Exception) -> None:
-    if isinstance(exc, SeldonMicroserviceException):
-        if exc.status_code >= 500:
-            logger.error("%s %s failed: %s", method, path, exc.message)
-        else:
-            logger.info("%s %s rejected: %s", method, path, exc.message[:200])
-    else:
-        logger.error("%s %s failed: %s: %s", method, path, type(exc).__name__, exc)
-        logger.debug("Traceback of the failure", exc_info=exc)
-
-
 def error_response(exc: Exception) -> tuple[int, bytes]:
-    if isinstance(exc, SeldonMicroserviceException):
-        return exc.status_code, dumps({"error": exc.message})
-    return 500, dumps({"error": f"{type(exc).__name__}: {exc}"})
+    return http_status(exc), dumps(v2_error_body(exc))
 
 
 def _binary_outputs(req: v2.Request, outputs: list[v2.Tensor]) -> set[str]:
@@ -125,12 +109,6 @@ def _binary_outputs(req: v2.Request, outputs: list[v2.Tensor]) -> set[str]:
 def create_blueprint(adapter: V2Adapter) -> Blueprint:
     """The V2 routes over one adapter."""
     bp = Blueprint("v2", __name__)
-
-    @bp.errorhandler(Exception)
-    def error(exc: Exception) -> Response:
-        log_error(request.method, request.path, exc)
-        status, body = error_response(exc)
-        return Response(body, status=status, mimetype="application/json")
 
     @bp.get("/v2")
     @bp.get("/v2/")
