@@ -29,21 +29,14 @@ from seldon_wrapper.errors import (
     v2_error_body,
 )
 from seldon_wrapper.rest.fast import FastPredict, fast_path_applies
-from seldon_wrapper.rest.outcomes import status_from_response
+from seldon_wrapper.rest.outcomes import JSON_MIMETYPE, cors_headers, is_json_mimetype, status_from_response
 from seldon_wrapper.rest.v2 import create_blueprint
 from seldon_wrapper.rest.v2 import dumps as v2_dumps
 from seldon_wrapper.v2_adapter import V2Adapter
 
-JSON_MIMETYPE = "application/json"
-_CORS_METHODS = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
-
 
 def _json_response(obj: Any, status: int = 200) -> Response:
     return Response(seldon_json.dumps(obj), status=status, mimetype=JSON_MIMETYPE)
-
-
-def _is_json_mimetype(mimetype: str) -> bool:
-    return mimetype == JSON_MIMETYPE or (mimetype.startswith("application/") and mimetype.endswith("+json"))
 
 
 def multipart_message() -> dict:
@@ -91,7 +84,7 @@ def get_request(passthrough: bool = False) -> Any:
         if not body:
             raise SeldonMicroserviceException("Can't find data")
         return body
-    if not _is_json_mimetype(mimetype):
+    if not is_json_mimetype(mimetype):
         raise _UnsupportedMediaType()
     body = request.get_data()
     if not body:
@@ -122,17 +115,14 @@ def _raw_body(response: Any, status: int) -> Response:
 
 
 def _add_cors(response: Response) -> Response:
-    origin = request.headers.get("Origin")
-    if origin:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.vary.add("Origin")
-    else:
-        response.headers["Access-Control-Allow-Origin"] = "*"
-    if request.method == "OPTIONS":
-        response.headers["Access-Control-Allow-Methods"] = _CORS_METHODS
-        requested = request.headers.get("Access-Control-Request-Headers")
-        if requested:
-            response.headers["Access-Control-Allow-Headers"] = requested
+    headers = request.headers
+    for key, value in cors_headers(
+        headers.get("Origin"), request.method, headers.get("Access-Control-Request-Headers")
+    ):
+        if key == "Vary":
+            response.vary.add(value)
+        else:
+            response.headers[key] = value
     return response
 
 

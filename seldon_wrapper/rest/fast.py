@@ -21,7 +21,7 @@ from seldon_wrapper.codecs import json_arrays, seldon_json
 from seldon_wrapper.dataplane import Dataplane
 from seldon_wrapper.errors import SeldonMicroserviceException, http_status, log_failure, v1_error_body
 from seldon_wrapper.rest import v2 as rest_v2
-from seldon_wrapper.rest.outcomes import status_from_response
+from seldon_wrapper.rest.outcomes import cors_headers, is_json_mimetype, status_from_response
 from seldon_wrapper.v2_adapter import V2Adapter
 
 PATHS = frozenset({"/api/v1.0/predictions", "/api/v0.1/predictions", "/predict"})
@@ -33,13 +33,6 @@ _STATUS_LINES = {code: f"{code} {reason.upper()}" for code, reason in HTTP_STATU
 def fast_path_applies(dataplane: Dataplane) -> bool:
     """Not with passthrough (raw bodies) or a user error-handler blueprint (Flask must run it)."""
     return not dataplane.settings.payload_passthrough and dataplane.component.model_error_handler is None
-
-
-def _is_json(content_type: str) -> bool:
-    mimetype = content_type.split(";", 1)[0].strip().lower()
-    return mimetype == "application/json" or (
-        mimetype.startswith("application/") and mimetype.endswith("+json")
-    )
 
 
 class FastPredict:
@@ -60,7 +53,7 @@ class FastPredict:
             and not tracing.enabled()
         ):
             path = environ.get("PATH_INFO", "")
-            if path in PATHS and _is_json(environ.get("CONTENT_TYPE", "")):
+            if path in PATHS and is_json_mimetype(environ.get("CONTENT_TYPE", "")):
                 return self._predict(environ, start_response)
             if self.adapter is not None and path.startswith("/v2/models/"):
                 match = V2_INFER.match(path)
@@ -87,7 +80,7 @@ class FastPredict:
             headers = [("Content-Type", "application/json")]
         headers = [*headers, ("Content-Length", str(len(body))), *_cors(environ)]
         start_response(_STATUS_LINES.get(status) or f"{status} UNKNOWN", headers)
-        rule = "/v2/models/<name>/versions/<version>/infer" if version else "/v2/models/<name>/infer"
+        rule = rest_v2.INFER_VERSION_RULE if version else rest_v2.INFER_RULE
         self.recorder.record_request("rest", rule, "POST", str(status), time.perf_counter() - started)
         return [body]
 
@@ -109,10 +102,7 @@ class FastPredict:
 
 
 def _cors(environ: dict) -> list[tuple[str, str]]:
-    origin = environ.get("HTTP_ORIGIN")
-    if origin:
-        return [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
-    return [("Access-Control-Allow-Origin", "*")]
+    return cors_headers(environ.get("HTTP_ORIGIN"), "POST", None)
 
 
 def _read_body(environ: dict) -> bytes:

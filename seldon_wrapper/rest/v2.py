@@ -17,6 +17,9 @@ from seldon_wrapper.errors import SeldonMicroserviceException, http_status, v2_e
 from seldon_wrapper.v2_adapter import V2Adapter
 
 HEADER_LENGTH = "Inference-Header-Content-Length"
+# Route rules of inference, also the endpoint label of its request metric (rest/fast.py).
+INFER_RULE = "/v2/models/<name>/infer"
+INFER_VERSION_RULE = "/v2/models/<name>/versions/<version>/infer"
 
 
 _DUMP_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
@@ -139,8 +142,8 @@ def create_blueprint(adapter: V2Adapter) -> Blueprint:
             return _error(f"Model {name} is not ready", 503)
         return _json({"name": name, "ready": True})
 
-    @bp.post("/v2/models/<name>/infer")
-    @bp.post("/v2/models/<name>/versions/<version>/infer")
+    @bp.post(INFER_RULE)
+    @bp.post(INFER_VERSION_RULE)
     def infer(name: str, version: str | None = None) -> Response:
         status, headers, body = infer_response(
             adapter,
