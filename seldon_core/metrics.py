@@ -28,6 +28,7 @@ from seldon_wrapper.metrics import (
     create_counter,
     create_gauge,
     create_timer,
+    tag_method,
     validate_metrics,
 )
 from seldon_wrapper.settings import Settings, split_image
@@ -91,10 +92,7 @@ class SeldonMetrics:
 
     def update(self, custom_metrics: list, method: str) -> None:
         """Record metric dicts; a metric's own ``tags`` dict gains ``method`` in place, as in the original."""
-        for metric in custom_metrics:
-            tags = metric.get("tags") if isinstance(metric, dict) else None
-            if isinstance(tags, dict):
-                tags["method"] = method
+        tag_method(custom_metrics, method)
         self.record(custom_metrics, method)
 
     def update_reward(self, reward: float) -> None:

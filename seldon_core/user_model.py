@@ -13,7 +13,7 @@ import numpy as np
 
 from seldon_core import _adapter
 from seldon_core.metrics import SeldonMetrics, validate_metrics
-from seldon_wrapper.component import Component, Operation, SeldonComponent, SeldonResponse
+from seldon_wrapper.component import Component, SeldonComponent, SeldonResponse
 from seldon_wrapper.errors import SeldonMicroserviceException, SeldonNotImplementedError
 
 __all__ = [
@@ -65,21 +65,9 @@ def client_feature_names(user_model: Any, original: Any) -> Any:
         return original
 
 
-def _call_array_method(
-    operation: Operation, features: Any, feature_names: Any, meta: Any, default: Any
-) -> Any:
-    """The user's high-level method as a SeldonResponse; ``default`` when absent or not implemented."""
-    if operation.high is None:
-        return SeldonResponse.create(default)
-    try:
-        return SeldonResponse.create(operation.high(features, feature_names, meta))
-    except SeldonNotImplementedError:
-        return SeldonResponse.create(default)
-
-
 def client_predict(user_model: Any, features: Any, feature_names: Any, **kwargs: Any) -> SeldonResponse:
     """``predict(X, names[, meta=])``; ``SeldonResponse([])`` without one."""
-    return _call_array_method(Component(user_model).predict, features, feature_names, kwargs.get("meta"), [])
+    return Component(user_model).predict.call(features, feature_names, kwargs.get("meta"), default=[])
 
 
 def client_transform_input(
@@ -87,7 +75,7 @@ def client_transform_input(
 ) -> SeldonResponse:
     """``transform_input(X, names[, meta=])``; the features unchanged without one."""
     operation = Component(user_model).transform_input
-    return _call_array_method(operation, features, feature_names, kwargs.get("meta"), features)
+    return operation.call(features, feature_names, kwargs.get("meta"), default=features)
 
 
 def client_transform_output(
@@ -95,7 +83,7 @@ def client_transform_output(
 ) -> SeldonResponse:
     """``transform_output(X, names[, meta=])``; the features unchanged without one."""
     operation = Component(user_model).transform_output
-    return _call_array_method(operation, features, feature_names, kwargs.get("meta"), features)
+    return operation.call(features, feature_names, kwargs.get("meta"), default=features)
 
 
 def client_custom_metrics(
@@ -115,12 +103,7 @@ def client_send_feedback(
 ) -> SeldonResponse:
     """``send_feedback(features, names, reward, truth, routing=routing)``; SeldonResponse(None) if absent."""
     operation = Component(user_model).send_feedback
-    if operation.high is None:
-        return SeldonResponse.create(None)
-    try:
-        return SeldonResponse.create(operation.high(features, feature_names, reward, truth, routing))
-    except SeldonNotImplementedError:
-        return SeldonResponse.create(None)
+    return operation.call(features, feature_names, reward, truth, routing, default=None)
 
 
 def client_route(user_model: Any, features: Any, feature_names: Any, **kwargs: Any) -> SeldonResponse:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -17,7 +16,6 @@ from flask import Flask, Response
 from grpc_health.v1 import health_pb2
 
 from seldon_core import _adapter
-from seldon_wrapper.codecs import seldon_proto
 from seldon_wrapper.grpc import v1
 from seldon_wrapper.grpc.server import build_server
 from seldon_wrapper.rest.app import create_app
@@ -72,35 +70,28 @@ class SeldonModelGRPC:
         self._dataplane = _dataplane(user_model, seldon_metrics)
         self._servicer = v1.SeldonServicer(self._dataplane)
 
-    def _serve(
-        self, rpc: Callable[[Any, Any], Any], direct: Callable[[Any], Any], request: Any, context: Any
-    ) -> Any:
+    def _serve(self, rpc: str, request: Any, context: Any) -> Any:
         if context is None:
-            return direct(request)
-        return rpc(request, context)
+            return v1.dispatch(self._dataplane, rpc, request)
+        return getattr(self._servicer, rpc)(request, context)
 
     def Predict(self, request_grpc: Any, context: Any) -> Any:  # noqa: N802 (gRPC method names)
-        direct = lambda r: self._dataplane.predict(r, seldon_proto)  # noqa: E731
-        return self._serve(self._servicer.Predict, direct, request_grpc, context)
+        return self._serve("Predict", request_grpc, context)
 
-    def SendFeedback(self, feedback_grpc: Any, context: Any) -> Any:  # noqa: N802
-        return self._serve(self._servicer.SendFeedback, self._dataplane.send_feedback, feedback_grpc, context)
+    def SendFeedback(self, feedback_grpc: Any, context: Any) -> Any:  # noqa: N802 (gRPC method names)
+        return self._serve("SendFeedback", feedback_grpc, context)
 
-    def TransformInput(self, request_grpc: Any, context: Any) -> Any:  # noqa: N802
-        direct = lambda r: self._dataplane.transform_input(r, seldon_proto)  # noqa: E731
-        return self._serve(self._servicer.TransformInput, direct, request_grpc, context)
+    def TransformInput(self, request_grpc: Any, context: Any) -> Any:  # noqa: N802 (gRPC method names)
+        return self._serve("TransformInput", request_grpc, context)
 
-    def TransformOutput(self, request_grpc: Any, context: Any) -> Any:  # noqa: N802
-        direct = lambda r: self._dataplane.transform_output(r, seldon_proto)  # noqa: E731
-        return self._serve(self._servicer.TransformOutput, direct, request_grpc, context)
+    def TransformOutput(self, request_grpc: Any, context: Any) -> Any:  # noqa: N802 (gRPC method names)
+        return self._serve("TransformOutput", request_grpc, context)
 
-    def Route(self, request_grpc: Any, context: Any) -> Any:  # noqa: N802
-        direct = lambda r: self._dataplane.route(r, seldon_proto)  # noqa: E731
-        return self._serve(self._servicer.Route, direct, request_grpc, context)
+    def Route(self, request_grpc: Any, context: Any) -> Any:  # noqa: N802 (gRPC method names)
+        return self._serve("Route", request_grpc, context)
 
-    def Aggregate(self, request_grpc: Any, context: Any) -> Any:  # noqa: N802
-        direct = lambda r: self._dataplane.aggregate(r, seldon_proto)  # noqa: E731
-        return self._serve(self._servicer.Aggregate, direct, request_grpc, context)
+    def Aggregate(self, request_grpc: Any, context: Any) -> Any:  # noqa: N802 (gRPC method names)
+        return self._serve("Aggregate", request_grpc, context)
 
     def Metadata(self, request_grpc: Any, context: Any) -> Any:  # noqa: N802
         return self._servicer.Metadata(request_grpc, context)

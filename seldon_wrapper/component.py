@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from seldon_wrapper import tracing
 from seldon_wrapper.errors import SeldonMicroserviceException, SeldonNotImplementedError
 
 logger = logging.getLogger(__name__)
@@ -199,6 +200,17 @@ class Operation:
     legacy_grpc: Callable | None
     raw: Callable | None
     high: Callable | None
+
+    def call(self, *args: Any, default: Any) -> SeldonResponse:
+        """The high-level method's result, traced; ``default`` when the class has none or it
+        raises SeldonNotImplementedError (the SeldonComponent defaults do)."""
+        if self.high is None:
+            return SeldonResponse.create(default)
+        try:
+            with tracing.user_span(self.name):
+                return SeldonResponse.create(self.high(*args))
+        except SeldonNotImplementedError:
+            return SeldonResponse.create(default)
 
     @property
     def request_is_private(self) -> bool:

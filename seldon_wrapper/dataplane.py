@@ -18,7 +18,13 @@ from seldon_wrapper.codecs.message import Decoded
 from seldon_wrapper.component import Component, Operation, SeldonResponse
 from seldon_wrapper.errors import BAD_METADATA, SeldonMicroserviceException, SeldonNotImplementedError
 from seldon_wrapper.metadata import compute_metadata
-from seldon_wrapper.metrics import MetricsRecorder, NullRecorder, bad_metric_error, validate_metrics
+from seldon_wrapper.metrics import (
+    MetricsRecorder,
+    NullRecorder,
+    bad_metric_error,
+    tag_method,
+    validate_metrics,
+)
 from seldon_wrapper.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -57,10 +63,7 @@ class Dataplane:
         return self.settings.include_metrics_in_client_response
 
     def _record(self, metrics: list, method: str) -> None:
-        for metric in metrics:
-            tags = metric.get("tags") if isinstance(metric, dict) else None
-            if isinstance(tags, dict):
-                tags["method"] = method  # visible in the response, as in the original
+        tag_method(metrics, method)
         self.recorder.record(metrics, method)
 
     def custom_metrics(self, method: str, runtime_metrics: list) -> list:
@@ -89,20 +92,16 @@ class Dataplane:
     ) -> dict:
         """Response meta: tags request -> static -> runtime, metrics request + custom, puid, path."""
         out: dict[str, Any] = {}
-        tags: dict = {}
+        request_tags = None
         request_metrics: list = []
         request_path = dict(self._request_path)
         if request_meta:
             request_tags = request_meta.get("tags")
-            if isinstance(request_tags, dict):
-                tags.update(request_tags)
             request_metrics = request_meta.get("metrics") or []
             path = request_meta.get("requestPath")
             if isinstance(path, dict):
                 request_path.update(path)
-        tags.update(self.component.custom_tags())
-        if response.tags:
-            tags.update(response.tags)
+        tags = self.merged_tags(request_tags, response)
         if tags:
             out["tags"] = tags
         all_metrics = list(request_metrics) + metrics if request_metrics else metrics
@@ -113,6 +112,14 @@ class Dataplane:
         if request_path:
             out["requestPath"] = request_path
         return out
+
+    def merged_tags(self, request_tags: Any, response: SeldonResponse) -> dict:
+        """Tags of an answer: the request's, then the class's ``tags()``, then the result's."""
+        tags = dict(request_tags) if isinstance(request_tags, dict) else {}
+        tags.update(self.component.custom_tags())
+        if response.tags:
+            tags.update(response.tags)
+        return tags
 
     def _raw(self, operation: Operation, request: Any, codec: ModuleType, method: str) -> Any:
         """Call ``<m>_raw``; returns the response, or ``_FALL_THROUGH`` when not implemented."""
@@ -164,16 +171,8 @@ class Dataplane:
         if answer is not _FALL_THROUGH:
             return answer
         decoded = codec.decode_message(request)
-        result: Any = _FALL_THROUGH
-        if operation.high is not None:
-            try:
-                with tracing.user_span(operation.name):
-                    result = operation.high(decoded.features, decoded.names, decoded.meta)
-            except SeldonNotImplementedError:
-                result = _FALL_THROUGH
-        if result is _FALL_THROUGH:
-            result = decoded.features if default_identity else []
-        response = SeldonResponse.create(result)
+        default = decoded.features if default_identity else []
+        response = operation.call(decoded.features, decoded.names, decoded.meta, default=default)
         return self._encode(codec, response, decoded, decoded.meta, method)
 
     def predict(self, request: Any, codec: ModuleType) -> Any:
@@ -195,9 +194,7 @@ class Dataplane:
             raise SeldonMicroserviceException("Route not defined")
         with tracing.user_span(operation.name):
             response = SeldonResponse.create(operation.high(decoded.features, decoded.names, decoded.meta))
-        if not isinstance(response.data, int):
-            raise SeldonMicroserviceException(f"Routing response must be int but got {response.data}")
-        response.data = np.array([[response.data]])
+        response.data = routing_array(response.data)
         # Routers answer with the node's meta only: request tags and metrics are not carried.
         return self._encode(codec, response, decoded, None, ROUTER)
 
@@ -253,14 +250,7 @@ class Dataplane:
         names = list(request.data.names)
         truth = seldon_proto.datadef_to_array(feedback.truth.data)
         routing = feedback.response.meta.routing.get(self.settings.feedback_routing_key)
-        result = None
-        if operation.high is not None:
-            try:
-                with tracing.user_span(operation.name):
-                    result = operation.high(features, names, feedback.reward, truth, routing)
-            except SeldonNotImplementedError:
-                result = None
-        response = SeldonResponse.create(result)
+        response = operation.call(features, names, feedback.reward, truth, routing, default=None)
         if response.data is None:
             response.data = np.array([])
         metrics = self.custom_metrics(FEEDBACK, response.metrics)
@@ -296,6 +286,13 @@ class Dataplane:
     @property
     def model_metadata(self) -> dict | None:
         return self._model_metadata
+
+
+def routing_array(result: Any, dtype: Any = None) -> np.ndarray:
+    """A router's answer as the ``[[branch]]`` array; anything but an int is an error."""
+    if not isinstance(result, int):
+        raise SeldonMicroserviceException(f"Routing response must be int but got {result}")
+    return np.array([[result]], dtype=dtype)
 
 
 class _FallThrough:

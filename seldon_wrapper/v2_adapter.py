@@ -14,11 +14,10 @@ from typing import Any
 import numpy as np
 
 from seldon_wrapper import dataplane as v1
-from seldon_wrapper import tracing
 from seldon_wrapper.codecs import v2
-from seldon_wrapper.component import Operation, SeldonResponse
+from seldon_wrapper.component import Operation
 from seldon_wrapper.dataplane import Dataplane
-from seldon_wrapper.errors import SeldonMicroserviceException, SeldonNotImplementedError
+from seldon_wrapper.errors import SeldonMicroserviceException
 from seldon_wrapper.metadata import to_v2_metadata
 from seldon_wrapper.version import __version__
 
@@ -133,29 +132,18 @@ class V2Adapter:
         """Call the user's method; returns the output tensors and the response parameters."""
         features, names, meta = self.user_input(request)
         operation = self.operation
-        if operation.high is None:
-            if operation.raw is not None or operation.legacy_rest is not None:
-                raise SeldonMicroserviceException(
-                    f"{self.component.class_name} has only raw/legacy methods, which take v1 "
-                    "messages; V2 needs the high-level method",
-                    status_code=501,
-                )
-            result: Any = features if self.method in (v1.INPUT_TRANSFORM, v1.OUTPUT_TRANSFORM) else []
-        else:
-            try:
-                with tracing.user_span(operation.name):
-                    result = operation.high(features, names, meta)
-            except SeldonNotImplementedError:
-                result = features if self.method in (v1.INPUT_TRANSFORM, v1.OUTPUT_TRANSFORM) else []
-        response = SeldonResponse.create(result)
+        if operation.high is None and (operation.raw is not None or operation.legacy_rest is not None):
+            raise SeldonMicroserviceException(
+                f"{self.component.class_name} has only raw/legacy methods, which take v1 "
+                "messages; V2 needs the high-level method",
+                status_code=501,
+            )
+        default = features if self.method in (v1.INPUT_TRANSFORM, v1.OUTPUT_TRANSFORM) else []
+        response = operation.call(features, names, meta, default=default)
         if self.method == v1.ROUTER:
-            if not isinstance(response.data, int):
-                raise SeldonMicroserviceException(f"Routing response must be int but got {response.data}")
-            response.data = np.array([[response.data]], dtype=np.int64)
+            response.data = v1.routing_array(response.data, np.int64)
         self.dataplane.custom_metrics(self.method, response.metrics)
-        tags = dict(meta.get("tags", {}))
-        tags.update(self.component.custom_tags())
-        tags.update(response.tags)
+        tags = self.dataplane.merged_tags(meta.get("tags"), response)
         outputs = self.outputs_for(response.data, request)
         return outputs, tags
 

@@ -32,6 +32,23 @@ _REGISTER = (
 )
 
 
+# RPC name -> the dataplane operation it runs with the protobuf codec (SendFeedback takes none).
+_MESSAGE_RPCS = {
+    "Predict": "predict",
+    "TransformInput": "transform_input",
+    "TransformOutput": "transform_output",
+    "Route": "route",
+    "Aggregate": "aggregate",
+}
+
+
+def dispatch(dataplane: Dataplane, rpc: str, request: Any) -> Any:
+    """Run one RPC's operation; failures are raised (the servicer turns them into statuses)."""
+    if rpc == "SendFeedback":
+        return dataplane.send_feedback(request)
+    return getattr(dataplane, _MESSAGE_RPCS[rpc])(request, seldon_proto)
+
+
 def _call(rpc: str, operation: Callable[[Any], Any], request: Any, context: grpc.ServicerContext) -> Any:
     """Run one operation; a failure aborts the call with the status the error policy names."""
     try:
@@ -52,28 +69,26 @@ class SeldonServicer:
         if metadata is not None:
             json_format.ParseDict(metadata, self._metadata, ignore_unknown_fields=True)
 
-    def _message_call(
-        self, rpc: str, operation: Callable[[Any, Any], Any], request: Any, context: grpc.ServicerContext
-    ) -> Any:
-        return _call(rpc, lambda message: operation(message, seldon_proto), request, context)
+    def _serve(self, rpc: str, request: Any, context: grpc.ServicerContext) -> Any:
+        return _call(rpc, lambda message: dispatch(self.dataplane, rpc, message), request, context)
 
     def Predict(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802 (gRPC names)
-        return self._message_call("Predict", self.dataplane.predict, request, context)
+        return self._serve("Predict", request, context)
 
-    def TransformInput(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        return self._message_call("TransformInput", self.dataplane.transform_input, request, context)
+    def TransformInput(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802 (gRPC names)
+        return self._serve("TransformInput", request, context)
 
-    def TransformOutput(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        return self._message_call("TransformOutput", self.dataplane.transform_output, request, context)
+    def TransformOutput(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802 (gRPC names)
+        return self._serve("TransformOutput", request, context)
 
-    def Route(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        return self._message_call("Route", self.dataplane.route, request, context)
+    def Route(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802 (gRPC names)
+        return self._serve("Route", request, context)
 
-    def Aggregate(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        return self._message_call("Aggregate", self.dataplane.aggregate, request, context)
+    def Aggregate(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802 (gRPC names)
+        return self._serve("Aggregate", request, context)
 
-    def SendFeedback(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        return _call("SendFeedback", self.dataplane.send_feedback, request, context)
+    def SendFeedback(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802 (gRPC names)
+        return self._serve("SendFeedback", request, context)
 
     def Metadata(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
         return self._metadata
