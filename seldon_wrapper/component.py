@@ -212,6 +212,14 @@ class Operation:
         except SeldonNotImplementedError:
             return SeldonResponse.create(default)
 
+    def legacy(self, own: str) -> tuple[str, Callable] | None:
+        """The deprecated method to call, as (suffix, method): ``predict_rest``/``predict_grpc``
+        serve only their own transport (``own``); the other operations' serve either, REST first."""
+        for suffix, method in (("rest", self.legacy_rest), ("grpc", self.legacy_grpc)):
+            if method is not None and (self.name != "predict" or suffix == own):
+                return suffix, method
+        return None
+
     @property
     def request_is_private(self) -> bool:
         """No user method sees the request message itself, so its decoding is ours to choose."""

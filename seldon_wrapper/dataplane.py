@@ -7,14 +7,13 @@ for its format; it gets back the response in the same format. No Flask and no gr
 from __future__ import annotations
 
 import logging
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from seldon_wrapper import tracing
 from seldon_wrapper.codecs import seldon_proto
-from seldon_wrapper.codecs.message import Decoded
+from seldon_wrapper.codecs.message import Decoded, MessageCodec
 from seldon_wrapper.component import Component, Operation, SeldonResponse
 from seldon_wrapper.errors import BAD_METADATA, SeldonMicroserviceException, SeldonNotImplementedError
 from seldon_wrapper.metadata import compute_metadata
@@ -121,7 +120,7 @@ class Dataplane:
             tags.update(response.tags)
         return tags
 
-    def _raw(self, operation: Operation, request: Any, codec: ModuleType, method: str) -> Any:
+    def _raw(self, operation: Operation, request: Any, codec: MessageCodec, method: str) -> Any:
         """Call ``<m>_raw``; returns the response, or ``_FALL_THROUGH`` when not implemented."""
         try:
             with tracing.user_span(operation.name + "_raw"):
@@ -133,19 +132,18 @@ class Dataplane:
             self.recorder.record(metrics, method)
         return response
 
-    def _legacy(self, operation: Operation, request: Any, codec: ModuleType) -> Any:
+    def _legacy(self, operation: Operation, request: Any, codec: MessageCodec) -> Any:
         """The deprecated ``_rest``/``_grpc`` methods, or ``_FALL_THROUGH``."""
-        if operation.legacy_rest is not None and (operation.name != "predict" or codec.TRANSPORT == "rest"):
-            logger.warning("%s_rest is deprecated. Please use %s_raw", operation.name, operation.name)
-            return operation.legacy_rest(request)
-        if operation.legacy_grpc is not None and (operation.name != "predict" or codec.TRANSPORT == "grpc"):
-            logger.warning("%s_grpc is deprecated. Please use %s_raw", operation.name, operation.name)
-            return operation.legacy_grpc(request)
-        return _FALL_THROUGH
+        legacy = operation.legacy(codec.LEGACY)
+        if legacy is None:
+            return _FALL_THROUGH
+        name = operation.name
+        logger.warning("%s_%s is deprecated. Please use %s_raw", name, legacy[0], name)
+        return legacy[1](request)
 
     def _encode(
         self,
-        codec: ModuleType,
+        codec: MessageCodec,
         response: SeldonResponse,
         decoded: Decoded,
         request_meta: dict | None,
@@ -157,7 +155,7 @@ class Dataplane:
 
     # -- operations ----------------------------------------------------------------------
 
-    def _bypass(self, operation: Operation, request: Any, codec: ModuleType, method: str) -> Any:
+    def _bypass(self, operation: Operation, request: Any, codec: MessageCodec, method: str) -> Any:
         """The legacy then raw methods, which answer as-is; ``_FALL_THROUGH`` if neither did."""
         answer = self._legacy(operation, request, codec)
         if answer is _FALL_THROUGH and operation.raw is not None:
@@ -165,7 +163,7 @@ class Dataplane:
         return answer
 
     def _array_operation(
-        self, operation: Operation, request: Any, codec: ModuleType, method: str, default_identity: bool
+        self, operation: Operation, request: Any, codec: MessageCodec, method: str, default_identity: bool
     ) -> Any:
         answer = self._bypass(operation, request, codec, method)
         if answer is not _FALL_THROUGH:
@@ -175,16 +173,16 @@ class Dataplane:
         response = operation.call(decoded.features, decoded.names, decoded.meta, default=default)
         return self._encode(codec, response, decoded, decoded.meta, method)
 
-    def predict(self, request: Any, codec: ModuleType) -> Any:
+    def predict(self, request: Any, codec: MessageCodec) -> Any:
         return self._array_operation(self.component.predict, request, codec, PREDICT, False)
 
-    def transform_input(self, request: Any, codec: ModuleType) -> Any:
+    def transform_input(self, request: Any, codec: MessageCodec) -> Any:
         return self._array_operation(self.component.transform_input, request, codec, INPUT_TRANSFORM, True)
 
-    def transform_output(self, request: Any, codec: ModuleType) -> Any:
+    def transform_output(self, request: Any, codec: MessageCodec) -> Any:
         return self._array_operation(self.component.transform_output, request, codec, OUTPUT_TRANSFORM, True)
 
-    def route(self, request: Any, codec: ModuleType) -> Any:
+    def route(self, request: Any, codec: MessageCodec) -> Any:
         operation = self.component.route
         answer = self._bypass(operation, request, codec, ROUTER)
         if answer is not _FALL_THROUGH:
@@ -198,7 +196,7 @@ class Dataplane:
         # Routers answer with the node's meta only: request tags and metrics are not carried.
         return self._encode(codec, response, decoded, None, ROUTER)
 
-    def aggregate(self, request: Any, codec: ModuleType) -> Any:
+    def aggregate(self, request: Any, codec: MessageCodec) -> Any:
         operation = self.component.aggregate
         answer = self._bypass(operation, request, codec, AGGREGATE)
         if answer is not _FALL_THROUGH:
@@ -257,7 +255,7 @@ class Dataplane:
         meta = self.response_meta(None, request.meta.puid, response, metrics)
         return seldon_proto.encode_response(response.data, kind, meta, self.component.class_names)
 
-    def health_status(self, codec: ModuleType) -> Any:
+    def health_status(self, codec: MessageCodec) -> Any:
         component = self.component
         if component.health_status_raw is not None:
             try:

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import simdjson
 
+from seldon_wrapper.codecs.message import ParsedArray
+
 # Below this, orjson is as fast and the shape checks cost more than they save.
 MIN_BODY_BYTES = 64 * 1024
 # A parser keeps its buffers (about 5x the largest body it read): reusing one saves ~1,200
@@ -27,15 +29,6 @@ MAX_POOLED_BODY_BYTES = 16 * 1024 * 1024
 _idle_parsers: list[simdjson.Parser] = []  # list.pop/append are atomic: safe across threads
 _PARSE_ERRORS = (ValueError, RuntimeError, TypeError)  # invalid, big integer, wrong type
 _UINT64_ONLY = 2.0**63  # integers from here on are not int64
-
-
-class ParsedArray:
-    """An ndarray decoded while parsing, standing where the list would be."""
-
-    __slots__ = ("array",)
-
-    def __init__(self, array: np.ndarray) -> None:
-        self.array = array
 
 
 def loads_message(raw: bytes) -> dict | None:

@@ -1,9 +1,11 @@
-"""The protocol-neutral view of one decoded SeldonMessage, shared by the JSON and proto codecs."""
+"""The protocol-neutral view of one decoded SeldonMessage, and the interface every v1 codec
+(``seldon_json`` for REST, ``seldon_proto`` for gRPC) offers the dataplane."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 # Which payload the request carried; it decides how an array result is encoded.
 TENSOR = "tensor"
@@ -24,3 +26,29 @@ class Decoded:
     @property
     def puid(self) -> Any:
         return self.meta.get("puid") if self.meta else None
+
+
+class ParsedArray:
+    """An ndarray decoded while parsing (codecs/json_arrays.py), standing where the list would be."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: Any) -> None:
+        self.array = array
+
+
+class MessageCodec(Protocol):
+    """What the dataplane needs from a v1 wire format; the codec modules implement it."""
+
+    #: The deprecated ``<method>_rest`` or ``<method>_grpc``: which one is this transport's own.
+    LEGACY: str
+
+    def decode_message(self, msg: Any) -> Decoded: ...
+
+    def message_list(self, request: Any) -> list: ...
+
+    def encode_response(
+        self, result: Any, data_kind: str | None, meta: dict, class_names: Callable[[int], list]
+    ) -> Any: ...
+
+    def raw_metrics(self, response: Any, keep: bool) -> list: ...

@@ -17,8 +17,7 @@ import numpy as np
 import orjson
 
 from seldon_wrapper.codecs import tftensor
-from seldon_wrapper.codecs.json_arrays import ParsedArray
-from seldon_wrapper.codecs.message import DATA, NDARRAY, TENSOR, TFTENSOR, Decoded
+from seldon_wrapper.codecs.message import DATA, NDARRAY, TENSOR, TFTENSOR, Decoded, ParsedArray
 from seldon_wrapper.errors import SeldonMicroserviceException
 
 _DUMP_OPTIONS = (
@@ -277,4 +276,4 @@ def raw_metrics(response: Any, keep: bool) -> list:
     return metrics if isinstance(metrics, list) else []
 
 
-TRANSPORT = "rest"
+LEGACY = "rest"

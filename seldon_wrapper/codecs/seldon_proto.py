@@ -161,7 +161,7 @@ def raw_metrics(response: Any, keep: bool) -> list:
     return metrics
 
 
-TRANSPORT = "grpc"
+LEGACY = "grpc"
 
 
 def message_list(request: Any) -> list:

@@ -17,7 +17,7 @@ class FakeCodec:
     """Messages are dicts ``{"X": ..., "meta": ...}``; answers show what the dataplane encoded."""
 
     def __init__(self, transport="rest"):
-        self.TRANSPORT = transport
+        self.LEGACY = transport
 
     def decode_message(self, msg):
         return Decoded(msg["X"], msg.get("names", []), msg.get("meta"), NDARRAY)

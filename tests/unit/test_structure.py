@@ -40,3 +40,28 @@ def test_dataplane_and_codecs_import_no_web_or_rpc_framework():
 
 def test_package_does_not_import_seldon_core():
     assert [str(p) for p in _sources() if "seldon_core" in _imports(p)] == []
+
+
+def test_v1_codecs_offer_the_declared_codec_interface():
+    from seldon_wrapper.codecs import seldon_json, seldon_proto
+    from seldon_wrapper.codecs.message import MessageCodec
+
+    members = [name for name in vars(MessageCodec) if not name.startswith("_")]
+    members += list(MessageCodec.__annotations__)
+    for codec in (seldon_json, seldon_proto):
+        assert [name for name in members if not hasattr(codec, name)] == [], codec.__name__
+    assert (seldon_json.LEGACY, seldon_proto.LEGACY) == ("rest", "grpc")
+
+
+def test_json_codec_does_not_load_the_large_array_parser():
+    import subprocess
+    import sys
+
+    code = "import sys, seldon_wrapper.codecs.seldon_json; print('simdjson' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_dataplane_does_not_branch_on_the_transport():
+    source = (PACKAGE / "dataplane.py").read_text()
+    assert "TRANSPORT" not in source and '"rest"' not in source and '"grpc"' not in source
