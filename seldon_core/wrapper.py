@@ -70,28 +70,10 @@ class SeldonModelGRPC:
         self._dataplane = _dataplane(user_model, seldon_metrics)
         self._servicer = v1.SeldonServicer(self._dataplane)
 
-    def _serve(self, rpc: str, request: Any, context: Any) -> Any:
+    def serve(self, rpc: str, request: Any, context: Any) -> Any:
         if context is None:
             return v1.dispatch(self._dataplane, rpc, request)
         return getattr(self._servicer, rpc)(request, context)
-
-    def Predict(self, request_grpc: Any, context: Any) -> Any:  # noqa: N802 (gRPC method names)
-        return self._serve("Predict", request_grpc, context)
-
-    def SendFeedback(self, feedback_grpc: Any, context: Any) -> Any:  # noqa: N802 (gRPC method names)
-        return self._serve("SendFeedback", feedback_grpc, context)
-
-    def TransformInput(self, request_grpc: Any, context: Any) -> Any:  # noqa: N802 (gRPC method names)
-        return self._serve("TransformInput", request_grpc, context)
-
-    def TransformOutput(self, request_grpc: Any, context: Any) -> Any:  # noqa: N802 (gRPC method names)
-        return self._serve("TransformOutput", request_grpc, context)
-
-    def Route(self, request_grpc: Any, context: Any) -> Any:  # noqa: N802 (gRPC method names)
-        return self._serve("Route", request_grpc, context)
-
-    def Aggregate(self, request_grpc: Any, context: Any) -> Any:  # noqa: N802 (gRPC method names)
-        return self._serve("Aggregate", request_grpc, context)
 
     def Metadata(self, request_grpc: Any, context: Any) -> Any:  # noqa: N802
         return self._servicer.Metadata(request_grpc, context)
@@ -103,6 +85,11 @@ class SeldonModelGRPC:
         if context is None:
             raise NotImplementedError("GraphMetadata not available on the Model level.")
         return self._servicer.GraphMetadata(request_grpc, context)
+
+
+# Predict, SendFeedback, TransformInput, TransformOutput, Route, Aggregate.
+for _rpc in v1.DATA_RPCS:
+    setattr(SeldonModelGRPC, _rpc, v1.rpc_method(_rpc))
 
 
 def get_grpc_server(

@@ -60,10 +60,6 @@ class StartupError(Exception):
 
 
 # -- the one error policy: how every front door reports a failure -------------------------
-#
-# A client mistake (HTTP status below 500) is logged at INFO, on one line cut to 200
-# characters, never with a traceback; a failure of the server or of user code is logged at
-# ERROR, its traceback at DEBUG only. The two body shapes and the gRPC statuses follow.
 
 _CLIENT_LOG_CHARS = 200
 # V2 gRPC statuses named by the Open Inference Protocol for these HTTP statuses.
@@ -71,7 +67,8 @@ _V2_GRPC_STATUS = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 503: "UNAVAILABLE"
 
 
 def log_failure(where: str, exc: BaseException) -> None:
-    """One log line for a failed request; ``where`` names it (``POST /predict``, ``gRPC Predict``)."""
+    """One line: INFO for a client mistake (first line, 200 characters, no traceback), ERROR for
+    a failure of ours or of user code (traceback at DEBUG). ``where``: ``POST /predict``, ..."""
     if isinstance(exc, SeldonMicroserviceException):
         if exc.status_code < 500:
             first = exc.message.splitlines()[0][:_CLIENT_LOG_CHARS] if exc.message else ""

@@ -49,14 +49,14 @@ def dispatch(dataplane: Dataplane, rpc: str, request: Any) -> Any:
     return getattr(dataplane, _MESSAGE_RPCS[rpc])(request, seldon_proto)
 
 
-def _call(rpc: str, operation: Callable[[Any], Any], request: Any, context: grpc.ServicerContext) -> Any:
-    """Run one operation; a failure aborts the call with the status the error policy names."""
-    try:
-        return operation(request)
-    except Exception as exc:
-        log_failure(f"gRPC {rpc}", exc)
-        code, details = grpc_status(exc)
-        context.abort(getattr(grpc.StatusCode, code), details)
+def rpc_method(rpc: str) -> Callable[[Any, Any, Any], Any]:
+    """The method ``rpc(request, context)`` of a servicer class, which runs ``self.serve(rpc, ...)``."""
+
+    def method(self: Any, request: Any, context: Any) -> Any:
+        return self.serve(rpc, request, context)
+
+    method.__name__ = method.__qualname__ = rpc
+    return method
 
 
 class SeldonServicer:
@@ -69,26 +69,14 @@ class SeldonServicer:
         if metadata is not None:
             json_format.ParseDict(metadata, self._metadata, ignore_unknown_fields=True)
 
-    def _serve(self, rpc: str, request: Any, context: grpc.ServicerContext) -> Any:
-        return _call(rpc, lambda message: dispatch(self.dataplane, rpc, message), request, context)
-
-    def Predict(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802 (gRPC names)
-        return self._serve("Predict", request, context)
-
-    def TransformInput(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802 (gRPC names)
-        return self._serve("TransformInput", request, context)
-
-    def TransformOutput(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802 (gRPC names)
-        return self._serve("TransformOutput", request, context)
-
-    def Route(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802 (gRPC names)
-        return self._serve("Route", request, context)
-
-    def Aggregate(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802 (gRPC names)
-        return self._serve("Aggregate", request, context)
-
-    def SendFeedback(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802 (gRPC names)
-        return self._serve("SendFeedback", request, context)
+    def serve(self, rpc: str, request: Any, context: grpc.ServicerContext) -> Any:
+        """Run one RPC; a failure aborts the call with the status the error policy names."""
+        try:
+            return dispatch(self.dataplane, rpc, request)
+        except Exception as exc:
+            log_failure(f"gRPC {rpc}", exc)
+            code, details = grpc_status(exc)
+            context.abort(getattr(grpc.StatusCode, code), details)
 
     def Metadata(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
         return self._metadata
@@ -98,6 +86,12 @@ class SeldonServicer:
 
     def GraphMetadata(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
         context.abort(grpc.StatusCode.UNIMPLEMENTED, "GraphMetadata not available on the Model level.")
+
+
+#: The RPCs that run a dataplane operation (the others answer metadata).
+DATA_RPCS = (*_MESSAGE_RPCS, "SendFeedback")
+for _rpc in DATA_RPCS:
+    setattr(SeldonServicer, _rpc, rpc_method(_rpc))
 
 
 def add_to_server(servicer: SeldonServicer, server: grpc.Server) -> None:
