@@ -29,13 +29,7 @@ from seldon_wrapper.errors import (
     v2_error_body,
 )
 from seldon_wrapper.rest.fast import FastPredict, fast_path_applies
-from seldon_wrapper.rest.handler import (
-    JSON_MIMETYPE,
-    cors_headers,
-    is_json_mimetype,
-    predict_answer,
-    read_json,
-)
+from seldon_wrapper.rest.outcomes import JSON_MIMETYPE, cors_headers, is_json_mimetype, status_from_response
 from seldon_wrapper.rest.v2 import create_blueprint
 from seldon_wrapper.rest.v2 import dumps as v2_dumps
 from seldon_wrapper.v2_adapter import V2Adapter
@@ -92,7 +86,16 @@ def get_request(passthrough: bool = False) -> Any:
         return body
     if not is_json_mimetype(mimetype):
         raise _UnsupportedMediaType()
-    return read_json(request.get_data())
+    body = request.get_data()
+    if not body:
+        raise SeldonMicroserviceException("Can't find JSON in data")
+    try:
+        payload = seldon_json.loads(body)
+    except ValueError:
+        raise SeldonMicroserviceException("Can't find JSON in data") from None
+    if payload is None:
+        raise SeldonMicroserviceException("Can't find JSON in data")
+    return payload
 
 
 class _UnsupportedMediaType(SeldonMicroserviceException):
@@ -103,6 +106,12 @@ class _UnsupportedMediaType(SeldonMicroserviceException):
             "form field named 'json'.",
             status_code=415,
         )
+
+
+def _raw_body(response: Any, status: int) -> Response:
+    if isinstance(response, (bytes, str)):
+        return Response(response, status=status, mimetype=JSON_MIMETYPE)
+    return _json_response(response, status)
 
 
 def _add_cors(response: Response) -> Response:
@@ -138,8 +147,12 @@ def create_app(dataplane: Dataplane) -> Flask:
         app.register_blueprint(handler)
 
     def predict() -> Response:
-        status, body = predict_answer(dataplane, get_request(passthrough), passthrough)
-        return Response(body, status=status, mimetype=JSON_MIMETYPE)
+        payload = get_request(passthrough)
+        response = dataplane.predict(payload, seldon_json)
+        status = status_from_response(response)
+        if passthrough:
+            return _raw_body(response, status)
+        return _json_response(response, status)
 
     def data_route(operation: Callable[[Any, Any], Any]) -> Callable[[], Response]:
         def view() -> Response:

@@ -12,15 +12,16 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from werkzeug.http import HTTP_STATUS_CODES
 
 from seldon_wrapper import tracing
-from seldon_wrapper.codecs import seldon_json
+from seldon_wrapper.codecs import json_arrays, seldon_json
 from seldon_wrapper.dataplane import Dataplane
-from seldon_wrapper.errors import http_status, log_failure, v1_error_body
+from seldon_wrapper.errors import SeldonMicroserviceException, http_status, log_failure, v1_error_body
 from seldon_wrapper.rest import v2 as rest_v2
-from seldon_wrapper.rest.handler import cors_headers, is_json_mimetype, predict_answer, read_json
+from seldon_wrapper.rest.outcomes import cors_headers, is_json_mimetype, status_from_response
 from seldon_wrapper.v2_adapter import V2Adapter
 
 PATHS = frozenset({"/api/v1.0/predictions", "/api/v0.1/predictions", "/predict"})
@@ -87,8 +88,10 @@ class FastPredict:
         started = time.perf_counter()
         path = environ["PATH_INFO"]
         try:
-            payload = read_json(_read_body(environ), self.parse_arrays)
-            status, body = predict_answer(self.dataplane, payload)
+            payload = _read_json(environ, self.parse_arrays)
+            response = self.dataplane.predict(payload, seldon_json)
+            status = status_from_response(response)
+            body = seldon_json.dumps(response)
         except Exception as exc:
             log_failure(f"POST {path}", exc)
             status, body = http_status(exc), seldon_json.dumps(v1_error_body(exc))
@@ -106,3 +109,20 @@ def _read_body(environ: dict) -> bytes:
     stream = environ["wsgi.input"]
     length = environ.get("CONTENT_LENGTH")
     return stream.read(int(length)) if length else stream.read()
+
+
+def _read_json(environ: dict, parse_arrays: bool) -> Any:
+    body = _read_body(environ)
+    if not body:
+        raise SeldonMicroserviceException("Can't find JSON in data")
+    if parse_arrays:
+        message = json_arrays.loads_message(body)
+        if message is not None:
+            return message
+    try:
+        payload = seldon_json.loads(body)
+    except ValueError:
+        raise SeldonMicroserviceException("Can't find JSON in data") from None
+    if payload is None:
+        raise SeldonMicroserviceException("Can't find JSON in data")
+    return payload
