@@ -4,7 +4,7 @@
 #   bench/setup.sh [wrk] [ours] [client] [orig] [mlserver]    (default: all five)
 #
 #   wrk       apt-get update && apt-get install -y wrk   (only if `wrk` is not on PATH; needs root)
-#   ours      /work/main/.venv via `make install` (only if missing; OURS_VENV overrides the path)
+#   ours      .venv in the repo via `make install` (only if missing; OURS_VENV overrides the path)
 #   client    bench/.venvs/client   : load client + orchestrator (psutil, grpcio, protobuf)
 #   orig      bench/.venvs/orig     : seldon-core 1.19.0 on Python 3.11 (--ignore-requires-python)
 #   mlserver  bench/.venvs/mlserver : MLServer 1.7.1 (+ uvloop<0.22, see README)
