@@ -50,6 +50,14 @@ class Empty:
     pass
 
 
+class Router:
+    def __init__(self, branch):
+        self.branch = branch
+
+    def route(self, X, names):
+        return self.branch
+
+
 def test_missing_methods_fall_back_per_operation():
     dp = dataplane(Empty())
     assert dp.predict({"X": [1]}, CODEC)["result"] == []
@@ -113,13 +121,6 @@ def test_tags_merge_request_then_class_then_result():
 
 
 def test_router_must_answer_an_int():
-    class Router:
-        def __init__(self, branch):
-            self.branch = branch
-
-        def route(self, X, names):
-            return self.branch
-
     answer = dataplane(Router(2)).route({"X": [1], "meta": {"tags": {"t": 1}}}, CODEC)
     assert answer["result"].tolist() == [[2]]
     assert "tags" not in answer["meta"]  # routers answer with the node's meta only
@@ -214,13 +215,6 @@ def test_v2_adapter_calls_the_same_method_with_the_same_fallbacks():
 
 
 def test_v2_router_answers_an_int64_branch_and_rejects_others():
-    class Router:
-        def __init__(self, branch):
-            self.branch = branch
-
-        def route(self, X, names):
-            return self.branch
-
     outputs, _ = V2Adapter(dataplane(Router(True))).infer(v2_request(tensor("x", [1])))
     assert outputs[0].array.dtype == np.int64 and outputs[0].array.tolist() == [[1]]
     error = failure(V2Adapter(dataplane(Router("a"))).infer, v2_request(tensor("x", [1])))
