@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 0.0.0.0
 
-.PHONY: install serve test test-oldest lint proto proto-check clean
+.PHONY: install serve test test-plain test-oldest lint proto proto-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ serve: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q tests
+
+# The suite with the speed machinery off (seldon_wrapper/speedups/): the plain path must pass
+# it too. Tests of the machinery itself switch it on for their own servers.
+test-plain: install
+	SELDON_SPEEDUPS=false $(BIN)/python -m pytest -q tests
 
 lint: install
 	$(BIN)/ruff check .

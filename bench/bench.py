@@ -66,7 +66,7 @@ def log(*parts: object) -> None:
 
 
 # ----------------------------------------------------------------------------- systems
-OURS_WORKER = "seldon_wrapper.rest.worker.KeepAliveWorker"
+OURS_WORKER = "wsgi_app.KeepAliveWorker"  # bench/models/raw/wsgi_app.py: ours, with an accept board
 
 
 @dataclass

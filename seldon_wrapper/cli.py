@@ -79,6 +79,14 @@ def build_parser(defaults: Settings) -> argparse.ArgumentParser:
         default=defaults.v2_method,
         help="user method V2 inference calls (auto: predict, else transform_input, else transform_output)",
     )
+    parser.add_argument(
+        "--speedups",
+        nargs="?",
+        type=str_to_bool,
+        const=True,
+        default=defaults.speedups,
+        help="serve REST with the speed machinery (default true; false: Flask and Gunicorn's own workers)",
+    )
     return parser
 
 

@@ -26,10 +26,8 @@ from seldon_wrapper import metrics_dir as metrics_dir_module
 from seldon_wrapper.component import Component
 from seldon_wrapper.dataplane import Dataplane
 from seldon_wrapper.metrics import MetricsRecorder, PrometheusRecorder
-from seldon_wrapper.rest import worker as rest_worker
 from seldon_wrapper.rest.app import create_app
 from seldon_wrapper.settings import Settings
-from seldon_wrapper.worker_heap import worker_heap
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +35,11 @@ logger = logging.getLogger(__name__)
 class RestApplication(BaseApplication):
     """Gunicorn running our Flask app with a programmatic configuration."""
 
-    def __init__(self, app: Any, component: Component, settings: Settings) -> None:
+    def __init__(self, app: Any, component: Component, settings: Settings, options: dict[str, Any]) -> None:
         self.application = app
         self.component = component
         self.settings = settings
-        self.options = gunicorn_options(settings)
+        self.options = options
         super().__init__()
 
     def load_config(self) -> None:
@@ -54,7 +52,6 @@ class RestApplication(BaseApplication):
         # would otherwise terminate the master's helper processes when a worker exits.
         atexit.unregister(multiprocessing.util._exit_function)
         tracing.setup(self.settings.tracing, self.settings.interface_name)
-        worker_heap.hold()
         self.component.load()
         logger.info("Model loaded in REST worker")
         return self.application
@@ -66,11 +63,6 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "bind": f"{settings.host}:{settings.http_port}",
         "workers": settings.workers,
         "threads": settings.effective_threads,
-        # One thread: our keep-alive worker (sync semantics without a TCP handshake per
-        # request); more threads: Gunicorn's gthread, as the original.
-        "worker_class": rest_worker.worker_class_path()
-        if settings.effective_threads == 1 and rest_worker.available()
-        else None,
         "max_requests": settings.max_requests,
         "max_requests_jitter": settings.max_requests_jitter,
         "keepalive": settings.keepalive,
@@ -82,12 +74,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # on one machine would fight over it, and the original never had one.
         "control_socket_disable": True,
         "logconfig_dict": logs.gunicorn_logconfig(settings.log_level, settings.log_format == "json"),
-        "post_request": _note_request,
     }
-
-
-def _note_request(worker: Any, req: Any, environ: dict, resp: Any) -> None:
-    worker_heap.note(environ)
 
 
 def build(settings: Settings, recorder: MetricsRecorder | None = None) -> tuple[Component, Dataplane, Any]:
@@ -219,7 +206,12 @@ def run(settings: Settings, metrics_dir: str | None = None) -> int:
             logger.info("Serving REST with Flask's dev server on %s:%s", settings.host, settings.http_port)
             app.run(host=settings.host, port=settings.http_port, threaded=not settings.single_threaded)
             return 0
-        application = RestApplication(app, component, settings)
+        options = gunicorn_options(settings)
+        if settings.speedups:
+            from seldon_wrapper import speedups
+
+            options.update(speedups.install(app, dataplane, settings))
+        application = RestApplication(app, component, settings, options)
         application.cfg.set("on_exit", lambda arbiter: children.stop())
         logger.info(
             "Serving REST on %s:%s with %d worker(s), %d thread(s) each",

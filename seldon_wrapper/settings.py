@@ -125,6 +125,7 @@ class Settings:
     v2_model_name: str | None = None
     v2_method: str = "auto"
     log_format: str = "text"
+    speedups: bool = True
     # Environment-only settings.
     seldon_log_level: str | None = None
     metrics_endpoint: str = "/metrics"
@@ -240,6 +241,7 @@ class Settings:
             v2_model_name=env.get("SELDON_V2_MODEL_NAME") or None,
             v2_method=env.get("SELDON_V2_METHOD") or "auto",
             log_format=(env.get("SELDON_LOG_FORMAT") or "text").lower(),
+            speedups=env_bool(env, "SELDON_SPEEDUPS", True),
             seldon_log_level=env.get("SELDON_LOG_LEVEL") or None,
             metrics_endpoint=env.get("PREDICTIVE_UNIT_METRICS_ENDPOINT", "/metrics"),
             predictive_unit_id=env.get("PREDICTIVE_UNIT_ID") or None,

@@ -17,6 +17,8 @@ import requests
 MODELS_DIR = pathlib.Path(__file__).parent / "models"
 BIN_DIR = pathlib.Path(sys.executable).parent
 CLI = str(BIN_DIR / "seldon-core-microservice")
+SPEEDUPS = os.environ.get("SELDON_SPEEDUPS")
+WITH_SPEEDUPS = {"SELDON_SPEEDUPS": "true"}
 
 
 def free_port() -> int:
@@ -82,6 +84,8 @@ def start_server(
             "PYTHONUNBUFFERED": "1",
         }
     )
+    if SPEEDUPS is not None:  # the whole suite runs with the speed machinery on and off
+        full_env["SELDON_SPEEDUPS"] = SPEEDUPS
     full_env.update(env or {})
     log_path = tmp_path / f"server-{http_port}.log"
     command = [
@@ -153,6 +157,16 @@ def serve(tmp_path):
         server.stop()
 
 
+@pytest.fixture
+def serve_speedups(serve):
+    """``serve`` for tests of the speed machinery itself: on, whatever the run's setting."""
+
+    def _serve(model: str, *args: str, env: dict | None = None, **kwargs) -> Server:
+        return serve(model, *args, env={**WITH_SPEEDUPS, **(env or {})}, **kwargs)
+
+    return _serve
+
+
 @pytest.fixture(scope="module")
 def module_tmp(tmp_path_factory):
     return tmp_path_factory.mktemp("server")
@@ -168,3 +182,13 @@ def module_server(model: str, *args: str, **kwargs):
         server.stop()
 
     return _fixture
+
+
+def app_with_speedups(dataplane):
+    """The REST app as serving builds it with the speed machinery on (in-process tests)."""
+    from seldon_wrapper import speedups
+    from seldon_wrapper.rest.app import create_app
+
+    app = create_app(dataplane)
+    speedups.install(app, dataplane, dataplane.settings)
+    return app

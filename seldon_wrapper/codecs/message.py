@@ -29,7 +29,7 @@ class Decoded:
 
 
 class ParsedArray:
-    """An ndarray decoded while parsing (codecs/json_arrays.py), standing where the list would be."""
+    """An ndarray decoded while parsing (speedups/ndarrays.py), standing where the list would be."""
 
     __slots__ = ("array",)
 

@@ -19,24 +19,23 @@ from werkzeug.exceptions import HTTPException
 from seldon_wrapper import tracing
 from seldon_wrapper.codecs import seldon_json, seldon_proto
 from seldon_wrapper.dataplane import Dataplane
-from seldon_wrapper.errors import (
-    BAD_DATA,
-    INTERNAL_ERROR,
-    SeldonMicroserviceException,
-    http_status,
-    log_failure,
-    v1_error_body,
-    v2_error_body,
+from seldon_wrapper.errors import BAD_DATA, INTERNAL_ERROR, SeldonMicroserviceException
+from seldon_wrapper.rest.handler import (
+    JSON_MIMETYPE,
+    cors_headers,
+    failure_answer,
+    is_json_mimetype,
+    predict_answer,
+    read_json,
+    record_request,
 )
-from seldon_wrapper.rest.fast import FastPredict, fast_path_applies
-from seldon_wrapper.rest.outcomes import JSON_MIMETYPE, cors_headers, is_json_mimetype, status_from_response
 from seldon_wrapper.rest.v2 import create_blueprint
-from seldon_wrapper.rest.v2 import dumps as v2_dumps
+from seldon_wrapper.rest.v2 import failure_answer as v2_failure_answer
 from seldon_wrapper.v2_adapter import V2Adapter
 
 
-def _json_response(obj: Any, status: int = 200) -> Response:
-    return Response(seldon_json.dumps(obj), status=status, mimetype=JSON_MIMETYPE)
+def _json_response(obj: Any) -> Response:
+    return Response(seldon_json.dumps(obj), mimetype=JSON_MIMETYPE)
 
 
 def multipart_message() -> dict:
@@ -86,16 +85,7 @@ def get_request(passthrough: bool = False) -> Any:
         return body
     if not is_json_mimetype(mimetype):
         raise _UnsupportedMediaType()
-    body = request.get_data()
-    if not body:
-        raise SeldonMicroserviceException("Can't find JSON in data")
-    try:
-        payload = seldon_json.loads(body)
-    except ValueError:
-        raise SeldonMicroserviceException("Can't find JSON in data") from None
-    if payload is None:
-        raise SeldonMicroserviceException("Can't find JSON in data")
-    return payload
+    return read_json(request.get_data())
 
 
 class _UnsupportedMediaType(SeldonMicroserviceException):
@@ -106,12 +96,6 @@ class _UnsupportedMediaType(SeldonMicroserviceException):
             "form field named 'json'.",
             status_code=415,
         )
-
-
-def _raw_body(response: Any, status: int) -> Response:
-    if isinstance(response, (bytes, str)):
-        return Response(response, status=status, mimetype=JSON_MIMETYPE)
-    return _json_response(response, status)
 
 
 def _add_cors(response: Response) -> Response:
@@ -139,7 +123,7 @@ def create_app(dataplane: Dataplane) -> Flask:
     for key, value in settings.flask_config.items():
         app.config[key] = value
 
-    adapter = V2Adapter(dataplane)
+    adapter = app.extensions["v2_adapter"] = V2Adapter(dataplane)
     app.register_blueprint(create_blueprint(adapter))
 
     handler = dataplane.component.model_error_handler
@@ -147,12 +131,8 @@ def create_app(dataplane: Dataplane) -> Flask:
         app.register_blueprint(handler)
 
     def predict() -> Response:
-        payload = get_request(passthrough)
-        response = dataplane.predict(payload, seldon_json)
-        status = status_from_response(response)
-        if passthrough:
-            return _raw_body(response, status)
-        return _json_response(response, status)
+        status, body = predict_answer(dataplane, get_request(passthrough), passthrough)
+        return Response(body, status=status, mimetype=JSON_MIMETYPE)
 
     def data_route(operation: Callable[[Any, Any], Any]) -> Callable[[], Response]:
         def view() -> Response:
@@ -211,12 +191,12 @@ def create_app(dataplane: Dataplane) -> Flask:
                 status_code=status,
                 reason=BAD_DATA if status < 500 else INTERNAL_ERROR,
             )
-        log_failure(f"{request.method} {request.path}", exc)
+        where = f"{request.method} {request.path}"
         if request.path.startswith("/v2/") or request.path == "/v2":
-            body = v2_dumps(v2_error_body(exc))
+            status, body = v2_failure_answer(where, exc)
         else:
-            body = seldon_json.dumps(v1_error_body(exc))
-        response = Response(body, status=http_status(exc), mimetype=JSON_MIMETYPE)
+            status, body = failure_answer(where, exc)
+        response = Response(body, status=status, mimetype=JSON_MIMETYPE)
         if allow:
             response.headers["Allow"] = ", ".join(allow)
         return response
@@ -245,13 +225,8 @@ def create_app(dataplane: Dataplane) -> Flask:
         started = g.get("started")
         if started is not None:
             rule = request.url_rule
-            recorder.record_request(
-                "rest",
-                rule.rule if rule is not None else "unmatched",
-                request.method,
-                str(response.status_code),
-                time.perf_counter() - started,
-            )
+            rule_name = rule.rule if rule is not None else "unmatched"
+            record_request(recorder, rule_name, request.method, response.status_code, started)
         span = g.pop("span", None)
         if span is not None:
             tracing.end_server_span(
@@ -265,6 +240,4 @@ def create_app(dataplane: Dataplane) -> Flask:
         if span is not None:
             tracing.end_server_span(*span, error=True)
 
-    if fast_path_applies(dataplane):
-        app.wsgi_app = FastPredict(app.wsgi_app, dataplane, adapter)  # type: ignore[method-assign]
     return app

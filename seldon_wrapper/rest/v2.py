@@ -13,7 +13,7 @@ import orjson
 from flask import Blueprint, Response, request
 
 from seldon_wrapper.codecs import seldon_json, v2
-from seldon_wrapper.errors import SeldonMicroserviceException, http_status, v2_error_body
+from seldon_wrapper.errors import SeldonMicroserviceException, http_status, log_failure, v2_error_body
 from seldon_wrapper.v2_adapter import V2Adapter
 
 HEADER_LENGTH = "Inference-Header-Content-Length"
@@ -95,7 +95,9 @@ def infer_response(
     return 200, headers, head_bytes + tail
 
 
-def error_response(exc: Exception) -> tuple[int, bytes]:
+def failure_answer(where: str, exc: Exception) -> tuple[int, bytes]:
+    """(status, V2 error body) of a failure, logged by the error policy."""
+    log_failure(where, exc)
     return http_status(exc), dumps(v2_error_body(exc))
 
 

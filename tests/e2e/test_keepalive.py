@@ -1,5 +1,5 @@
 """REST connections with one thread per worker: kept open, closed when they should be, shared
-fairly between workers (seldon_wrapper/rest/worker.py)."""
+fairly between workers (seldon_wrapper/speedups/keepalive.py)."""
 
 from __future__ import annotations
 
@@ -69,8 +69,8 @@ def _closed_by_server(sock: socket.socket, within_s: float) -> bool:
 
 
 @pytest.fixture
-def identity(serve):
-    return serve("IdentityModel")
+def identity(serve_speedups):
+    return serve_speedups("IdentityModel")
 
 
 def test_one_connection_serves_many_requests(identity):
@@ -157,8 +157,8 @@ def test_http10_and_connection_close_requests_are_closed(identity):
     conn.close()
 
 
-def test_idle_connections_are_closed_after_the_keepalive_setting(serve):
-    server = serve("IdentityModel", env={"GUNICORN_KEEPALIVE": "1"})
+def test_idle_connections_are_closed_after_the_keepalive_setting(serve_speedups):
+    server = serve_speedups("IdentityModel", env={"GUNICORN_KEEPALIVE": "1"})
     with socket.create_connection(("127.0.0.1", server.http_port), timeout=10) as sock:
         sock.sendall(_raw_request(BODY.encode()))
         assert _read_responses(sock, 1)[0].startswith(b"HTTP/1.1 200")
@@ -166,8 +166,8 @@ def test_idle_connections_are_closed_after_the_keepalive_setting(serve):
         assert _closed_by_server(sock, 4)  # gone after 1 s idle (+ up to 1 s sweep)
 
 
-def test_keepalive_zero_closes_after_every_response_like_the_sync_worker(serve):
-    server = serve("IdentityModel", env={"GUNICORN_KEEPALIVE": "0"})
+def test_keepalive_zero_closes_after_every_response_like_the_sync_worker(serve_speedups):
+    server = serve_speedups("IdentityModel", env={"GUNICORN_KEEPALIVE": "0"})
     with socket.create_connection(("127.0.0.1", server.http_port), timeout=10) as sock:
         sock.sendall(_raw_request(BODY.encode()))
         response = _read_responses(sock, 1)[0]
@@ -198,17 +198,19 @@ def test_a_client_vanishing_mid_request_is_not_an_error(identity):
     assert "Traceback" not in log and "ERROR" not in log
 
 
-def _two_workers(serve, tmp_path):
-    server = serve("WorkerPidModel", "--workers", "2", "--grpc-workers", "0", env=worker_pid_env(tmp_path))
+def _two_workers(serve_speedups, tmp_path):
+    server = serve_speedups(
+        "WorkerPidModel", "--workers", "2", "--grpc-workers", "0", env=worker_pid_env(tmp_path)
+    )
     wait_for_loads(tmp_path / "load", 2)
     time.sleep(0.3)  # load() runs just before the worker's loop starts
     return server
 
 
-def test_connections_opened_together_are_shared_between_workers(serve, tmp_path):
+def test_connections_opened_together_are_shared_between_workers(serve_speedups, tmp_path):
     # A client pool opening several connections at once: each worker must get its share,
     # otherwise one worker serves everything on its kept-alive connections and the other idles.
-    server = _two_workers(serve, tmp_path)
+    server = _two_workers(serve_speedups, tmp_path)
     for size in (2, 4, 4, 6):
         conns = [http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=10) for _ in range(size)]
         threads = [threading.Thread(target=c.connect) for c in conns]
@@ -228,8 +230,8 @@ def test_connections_opened_together_are_shared_between_workers(serve, tmp_path)
         time.sleep(0.2)  # the closed connections leave the workers' counts
 
 
-def test_two_workers_serve_two_kept_alive_clients_at_once(serve, tmp_path):
-    server = _two_workers(serve, tmp_path)
+def test_two_workers_serve_two_kept_alive_clients_at_once(serve_speedups, tmp_path):
+    server = _two_workers(serve_speedups, tmp_path)
     conns = [_connect(server), _connect(server)]
     for conn in conns:  # warm both connections (and both workers)
         assert _post(conn, json.dumps({"data": {"ndarray": [0]}}))[0].status == 200
@@ -252,8 +254,8 @@ def test_two_workers_serve_two_kept_alive_clients_at_once(serve, tmp_path):
         conn.close()
 
 
-def test_sigterm_answers_a_request_in_flight_on_a_kept_alive_connection(serve, tmp_path):
-    server = serve("WorkerPidModel", env=worker_pid_env(tmp_path))
+def test_sigterm_answers_a_request_in_flight_on_a_kept_alive_connection(serve_speedups, tmp_path):
+    server = serve_speedups("WorkerPidModel", env=worker_pid_env(tmp_path))
     conn = _connect(server)
     assert _post(conn, json.dumps({"data": {"ndarray": [0]}}))[0].status == 200
     outcome: dict = {}

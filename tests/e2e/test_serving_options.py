@@ -64,3 +64,18 @@ def test_pidfile_holds_the_master_pid(serve, tmp_path):
     )
     assert int(pidfile.read_text().strip()) == server.process.pid
     assert json.loads(requests.get(server.url + "/health/status").text) == {"meta": {}, "strData": "healthy"}
+
+
+def _connection_header(server) -> str:
+    answer = requests.post(
+        server.url + "/api/v1.0/predictions", json={"data": {"ndarray": [[1.0]]}}, timeout=10
+    )
+    assert answer.json()["data"]["ndarray"] == [[1.0]]
+    return answer.headers.get("Connection", "")
+
+
+def test_speedups_false_serves_rest_as_the_original_did_and_true_keeps_connections(serve):
+    plain = serve("IdentityModel", "--speedups", "false")
+    assert _connection_header(plain).lower() == "close"  # Gunicorn's sync worker, through Flask
+    fast = serve("IdentityModel", env={"SELDON_SPEEDUPS": "true"})
+    assert _connection_header(fast).lower() == "keep-alive"  # speedups/keepalive.py

@@ -39,6 +39,7 @@ def test_defaults_without_env(env):
     assert s.single_threaded == 0
     assert (s.http_port, s.grpc_port, s.metrics_port) == (9000, 5000, 6000)
     assert s.access_log is False
+    assert s.speedups is True
     assert (s.grpc_workers, s.grpc_threads) == (1, 1)
     assert s.metrics_endpoint == "/metrics"
     assert s.predictive_unit_id is None
@@ -120,6 +121,9 @@ ENV_CASES = [
     ("TRACING", "1", "tracing", 1),
     ("JAEGER_EXTRA_TAGS", " path , ,method,", "jaeger_extra_tags", ("path", "method")),
     ("MODEL_METADATA", "name: my-model", "model_metadata", "name: my-model"),
+    ("SELDON_SPEEDUPS", "false", "speedups", False),
+    ("SELDON_SPEEDUPS", "0", "speedups", False),
+    ("SELDON_SPEEDUPS", "true", "speedups", True),
 ]
 
 
@@ -169,6 +173,8 @@ FLAG_CASES = [
     ("--parameters", "[]", "PREDICTIVE_UNIT_PARAMETERS", '[{"name":"a"}]', "parameters", "[]"),
     ("--debug", "false", "SELDON_DEBUG", "true", "debug", False),
     ("--access-log", "false", "GUNICORN_ACCESS_LOG", "true", "access_log", False),
+    ("--speedups", "false", "SELDON_SPEEDUPS", "true", "speedups", False),
+    ("--speedups", "true", "SELDON_SPEEDUPS", "false", "speedups", True),
 ]
 
 

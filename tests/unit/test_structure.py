@@ -6,30 +6,43 @@ import pathlib
 PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "seldon_wrapper"
 
 
-def _imports(path: pathlib.Path) -> set[str]:
+def _imports(path: pathlib.Path, full: bool = False) -> set[str]:
     tree = ast.parse(path.read_text())
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names if full else {name.split(".")[0] for name in names}
 
 
 def _sources() -> list[pathlib.Path]:
     return [p for p in PACKAGE.rglob("*.py") if "proto" not in p.relative_to(PACKAGE).parts[:1]]
 
 
-def test_flask_only_in_rest_and_serving():
+def _importers(names: set[str], full: bool = False) -> list[str]:
+    """Files (relative to the package) importing any of ``names`` (top-level, or full names)."""
+    return sorted(str(path.relative_to(PACKAGE)) for path in _sources() if names & _imports(path, full))
+
+
+def test_flask_only_in_rest_speedups_and_serving():
     offenders = [
-        str(p.relative_to(PACKAGE))
-        for p in _sources()
-        if {"flask", "werkzeug"} & _imports(p)
-        and p.relative_to(PACKAGE).parts[0] != "rest"
-        and p.name != "serving.py"
+        p
+        for p in _importers({"flask", "werkzeug"})
+        if p.split("/")[0] not in ("rest", "speedups", "serving.py")
     ]
     assert offenders == []
+
+
+def test_gunicorn_only_in_serving_and_speedups():
+    assert [p for p in _importers({"gunicorn"}) if p.split("/")[0] not in ("speedups", "serving.py")] == []
+
+
+def test_only_serving_reaches_the_speed_machinery():
+    users = _importers({"seldon_wrapper.speedups"}, full=True)
+    assert [p for p in users if not p.startswith("speedups/")] == ["serving.py"]
 
 
 def test_dataplane_and_codecs_import_no_web_or_rpc_framework():

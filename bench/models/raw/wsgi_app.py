@@ -18,3 +18,17 @@ def app(environ, start_response):
         left -= len(chunk)
     start_response("200 OK", HEADERS)
     return [RESP]
+
+
+
+def __getattr__(name):
+    """``gunicorn -k wsgi_app.KeepAliveWorker``: ours' keep-alive worker, with an accept board
+    (made in the master, which imports the worker class before it forks: shared by all)."""
+    if name != "KeepAliveWorker":
+        raise AttributeError(name)
+    from seldon_wrapper.speedups.accept_board import AcceptBoard
+    from seldon_wrapper.speedups.keepalive import KeepAliveWorker
+
+    worker = type("KeepAliveWorker", (KeepAliveWorker,), {"board": AcceptBoard()})
+    globals()[name] = worker
+    return worker

@@ -24,6 +24,7 @@ from __future__ import annotations
 import errno
 import os
 import select
+import signal
 import socket
 import time
 from datetime import datetime
@@ -33,7 +34,7 @@ from gunicorn import http
 from gunicorn.http import wsgi
 from gunicorn.workers import base
 
-from seldon_wrapper.rest.accept_board import AcceptBoard, shared_board
+from seldon_wrapper.speedups.accept_board import AcceptBoard
 
 #: Seconds a closing connection may take to send its FIN after ours (lingering close).
 LINGER_S = 2.0
@@ -56,12 +57,23 @@ def available() -> bool:
     return hasattr(select, "epoll")
 
 
+class _Parser(http.RequestParser):
+    """Gunicorn's request parser, which can say whether it holds a next (pipelined) request.
+
+    Its read-ahead buffer is the one piece of Gunicorn's internals this worker relies on
+    (the same in Gunicorn 22 to 27); the pipelining tests guard it.
+    """
+
+    def buffered(self) -> bool:
+        return self.unreader.buf.seek(0, os.SEEK_END) > 0
+
+
 class _Conn:
     """One client connection: its socket, its parser (which buffers read-ahead), its clock."""
 
     __slots__ = ("sock", "addr", "server", "parser", "last", "closing_until")
 
-    def __init__(self, sock: socket.socket, addr: Any, server: Any, parser: Any) -> None:
+    def __init__(self, sock: socket.socket, addr: Any, server: Any, parser: _Parser) -> None:
         self.sock = sock
         self.addr = addr
         self.server = server
@@ -69,18 +81,14 @@ class _Conn:
         self.last = time.monotonic()
         self.closing_until = 0.0
 
-    def buffered(self) -> bool:
-        """True when the parser already holds bytes of a next (pipelined) request."""
-        buf = self.parser.unreader.buf
-        return buf.seek(0, os.SEEK_END) > 0
-
 
 class _OneSend:
     """The socket as one response sees it: the header block and the body leave in one sendmsg.
 
     Gunicorn writes the headers and each body chunk with their own sendall; for a small answer
     that is two TCP segments, and the caller wakes up twice. Buffered parts go out together
-    once they reach FLUSH_AT bytes or the response is complete (flush).
+    once they reach FLUSH_AT bytes or the response is complete (flush). Any other use of the
+    socket (``send`` of a 100 Continue, ``sendfile``) sends what is buffered first.
     """
 
     __slots__ = ("sock", "parts", "size")
@@ -113,15 +121,32 @@ class _OneSend:
                 self.sock.sendall(memoryview(part)[sent:])
                 sent = 0
 
+    def __getattr__(self, name: str) -> Any:
+        self.flush()
+        return getattr(self.sock, name)
+
 
 class KeepAliveWorker(base.Worker):
-    """Single-threaded Gunicorn worker with HTTP keep-alive (see the module docstring)."""
+    """Single-threaded Gunicorn worker with HTTP keep-alive (see the module docstring).
+
+    ``board`` is set on the class Gunicorn is given (``worker_class``) when there are several
+    workers; each worker object takes a slot on it in the master, before its fork.
+    """
+
+    board: AcceptBoard | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Runs in the master, before the fork.
-        self.board: AcceptBoard | None = shared_board() if self.cfg.workers > 1 else None
         self.slot = self.board.reserve(self) if self.board is not None else -1
+        self.served = 0
+
+    def init_signals(self) -> None:
+        """Gunicorn's handlers, and a wake-up pipe of our own that ends the epoll wait."""
+        super().init_signals()
+        self.wakeup = os.pipe()
+        for fd in self.wakeup:
+            os.set_blocking(fd, False)
+        signal.set_wakeup_fd(self.wakeup[1])
 
     def run(self) -> None:
         self.conns: dict[int, _Conn] = {}
@@ -135,7 +160,7 @@ class KeepAliveWorker(base.Worker):
         for listener in self.listeners.values():
             listener.setblocking(False)
         self._listen()
-        self.poller.register(self.PIPE[0], select.EPOLLIN)
+        self.poller.register(self.wakeup[0], select.EPOLLIN)
         tick = min(self.timeout or TICK_S, TICK_S)
         next_sweep = time.monotonic() + tick
         try:
@@ -152,8 +177,8 @@ class KeepAliveWorker(base.Worker):
                         offered = True
                         if self.listening and self.alive and self._should_accept():
                             self._accept(self.listeners[fd])
-                    elif fd == self.PIPE[0]:
-                        self._read_pipe()
+                    elif fd == self.wakeup[0]:
+                        self._read_wakeup()
                 now = time.monotonic()
                 if self.listening and not offered:
                     self.declining_since = 0.0
@@ -211,7 +236,7 @@ class KeepAliveWorker(base.Worker):
                 return
             raise
         client.setblocking(True)
-        conn = _Conn(client, addr, listener.getsockname(), http.RequestParser(self.cfg, client, addr))
+        conn = _Conn(client, addr, listener.getsockname(), _Parser(self.cfg, client, addr))
         self.conns[client.fileno()] = conn
         self.poller.register(client.fileno(), select.EPOLLIN)
         self.declining_since = 0.0
@@ -238,7 +263,7 @@ class KeepAliveWorker(base.Worker):
                     self._close(conn)
                     return
                 req = None
-                if not conn.buffered():
+                if not conn.parser.buffered():
                     break
             conn.last = time.monotonic()
         except (StopIteration, http.errors.NoMoreData):
@@ -258,9 +283,10 @@ class KeepAliveWorker(base.Worker):
         try:
             self.cfg.pre_request(self, req)
             request_start = datetime.now()
-            resp, environ = wsgi.create(req, conn.sock, conn.addr, conn.server, self.cfg)
-            self.nr += 1
-            if self.nr >= self.max_requests:
+            out = _OneSend(conn.sock)
+            resp, environ = wsgi.create(req, out, conn.addr, conn.server, self.cfg)
+            self.served += 1
+            if self.served >= self.max_requests:
                 if self.alive:
                     self.log.info("Autorestarting worker after current request.")
                     self.alive = False
@@ -270,16 +296,12 @@ class KeepAliveWorker(base.Worker):
             try:
                 if isinstance(respiter, environ["wsgi.file_wrapper"]):
                     resp.write_file(respiter)
-                    resp.close()
                 else:
-                    resp.sock = out = _OneSend(conn.sock)
-                    try:
-                        for item in respiter:
-                            resp.write(item)
-                        resp.close()
-                    finally:
-                        out.flush()
+                    for item in respiter:
+                        resp.write(item)
+                resp.close()
             finally:
+                out.flush()
                 self.log.access(resp, req, environ, datetime.now() - request_start)
                 if hasattr(respiter, "close"):
                     respiter.close()
@@ -342,9 +364,9 @@ class KeepAliveWorker(base.Worker):
             elif now - conn.last >= idle_after:
                 self._drop(conn)
 
-    def _read_pipe(self) -> None:
+    def _read_wakeup(self) -> None:
         try:
-            os.read(self.PIPE[0], 64)
+            os.read(self.wakeup[0], 64)
         except OSError:
             pass
 
@@ -377,8 +399,3 @@ def _discard_unread_body(req: Any) -> None:
         return
     while body.read(DRAIN_CHUNK):
         pass
-
-
-def worker_class_path() -> str:
-    """Dotted path Gunicorn imports the worker class from."""
-    return f"{__name__}.{KeepAliveWorker.__name__}"

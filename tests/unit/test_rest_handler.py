@@ -1,8 +1,8 @@
-"""HTTP rules shared by the Flask routes and the WSGI fast path (seldon_wrapper/rest/outcomes.py)."""
+"""The Flask-free v1 REST handler shared by the Flask routes and the WSGI fast entry (rest/handler.py)."""
 
 import pytest
 
-from seldon_wrapper.rest.outcomes import cors_headers, is_json_mimetype, status_from_response
+from seldon_wrapper.rest.handler import cors_headers, is_json_mimetype, status_from_response
 
 
 @pytest.mark.parametrize(

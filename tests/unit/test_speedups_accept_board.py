@@ -3,7 +3,7 @@
 import gc
 import multiprocessing
 
-from seldon_wrapper.rest.accept_board import AcceptBoard
+from seldon_wrapper.speedups.accept_board import AcceptBoard
 
 
 class _Worker:

@@ -4,20 +4,22 @@ glibc serves allocations above 128 KiB with fresh ``mmap`` pages, so every 1 MB 
 page-faulted ~2.5 MB of zeroed memory in again (600 faults, ~1.4 ms of a 6 ms request), and
 its ``free`` trimmed the top of the heap after each request. In the worker we raise both
 thresholds to 32 / 64 MB: the memory of one request is reused by the next. Then, once no
-large request came for ``IDLE_S``, a thread drops our parser pool and calls ``malloc_trim``,
-so an idle worker holds no more than before its first large request.
+large request came for ``IDLE_S``, a thread collects cyclic garbage (a request's cycles would
+otherwise wait for a collection an idle worker never reaches, and pin their memory), runs
+``on_quiet`` (the parser pool lets go of its buffers) and calls ``malloc_trim``, so an idle
+worker holds no more than before its first large request.
 """
 
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
-
-from seldon_wrapper.codecs import json_arrays
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +34,10 @@ _USER_TUNING = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNAB
 
 
 class WorkerHeap:
-    """One per process; ``hold`` after fork, ``note`` after each request."""
+    """One per worker process: ``hold`` after fork, ``note`` after each request."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_quiet: Callable[[], None] = lambda: None) -> None:
+        self.on_quiet = on_quiet
         self._libc: Any = None
         self._pending = False
         self._last_large = 0.0
@@ -74,11 +77,9 @@ class WorkerHeap:
             time.sleep(IDLE_S)
             if self._pending and time.monotonic() - self._last_large >= IDLE_S:
                 self._pending = False
-                json_arrays.release_parsers()
+                gc.collect()
+                self.on_quiet()
                 try:
                     self._libc.malloc_trim(0)
                 except AttributeError:  # not glibc
                     return
-
-
-worker_heap = WorkerHeap()

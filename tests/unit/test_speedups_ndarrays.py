@@ -7,16 +7,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seldon_wrapper.codecs import json_arrays, seldon_json
+from seldon_wrapper.codecs import seldon_json
 from seldon_wrapper.component import Component
 from seldon_wrapper.dataplane import Dataplane
-from seldon_wrapper.rest.app import create_app
 from seldon_wrapper.settings import Settings
+from seldon_wrapper.speedups import ndarrays
+from tests.conftest import app_with_speedups
+
+PARSER = ndarrays.NdarrayParser()
 
 
 @pytest.fixture
 def any_size(monkeypatch):
-    monkeypatch.setattr(json_arrays, "MIN_BODY_BYTES", 0)
+    monkeypatch.setattr(ndarrays, "MIN_BODY_BYTES", 0)
 
 
 def _oracle(body: bytes):
@@ -27,7 +30,7 @@ def _oracle(body: bytes):
 
 def _check_same(body: bytes) -> bool:
     """Asserts the fast parse equals the oracle when it answers; returns whether it answered."""
-    message = json_arrays.loads_message(body)
+    message = PARSER.loads_message(body)
     if message is None:
         return False
     expected_message, expected = _oracle(body)
@@ -52,7 +55,7 @@ def test_a_large_float_matrix_takes_the_numpy_path():
 
 
 def test_small_bodies_are_left_to_orjson():
-    assert json_arrays.loads_message(b'{"data":{"ndarray":[[1.0,2.0]]}}') is None
+    assert PARSER.loads_message(b'{"data":{"ndarray":[[1.0,2.0]]}}') is None
 
 
 @pytest.mark.parametrize(
@@ -97,7 +100,7 @@ def test_numeric_arrays_match_numpy(any_size, ndarray):
     ],
 )
 def test_doubtful_bodies_take_the_ordinary_path(any_size, body):
-    assert json_arrays.loads_message(body) is None
+    assert PARSER.loads_message(body) is None
 
 
 _leaf = st.one_of(
@@ -115,11 +118,11 @@ _leaf = st.one_of(
 def test_random_arrays_match_numpy_or_are_declined(ndarray, meta):
     body = json.dumps({"meta": meta, "data": {"names": ["a"], "ndarray": ndarray}}).encode()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(json_arrays, "MIN_BODY_BYTES", 0)
+        patch.setattr(ndarrays, "MIN_BODY_BYTES", 0)
         try:
             _oracle(body)
         except ValueError:  # numpy refuses ragged input: so must we
-            assert json_arrays.loads_message(body) is None
+            assert PARSER.loads_message(body) is None
             return
         _check_same(body)
 
@@ -135,7 +138,7 @@ def test_rectangular_numbers_are_never_declined(rows, cols, pool):
     values = (pool or [0]) * (rows * cols)
     ndarray = [values[r * cols : (r + 1) * cols] for r in range(rows)]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(json_arrays, "MIN_BODY_BYTES", 0)
+        patch.setattr(ndarrays, "MIN_BODY_BYTES", 0)
         assert _check_same(json.dumps({"data": {"ndarray": ndarray}}).encode())
 
 
@@ -152,7 +155,7 @@ class IdentityModel:
 def _client(model):
     component = Component(model)
     component.load()
-    return create_app(Dataplane(component, Settings())).test_client()
+    return app_with_speedups(Dataplane(component, Settings())).test_client()
 
 
 def test_a_raw_method_still_receives_lists():
@@ -166,7 +169,7 @@ def test_large_answers_are_the_flask_routes_answers():
     rows = np.random.default_rng(1).normal(size=(300, 50)).tolist()
     for ndarray in (rows, [[int(v * 1000) for v in row] for row in rows]):
         body = json.dumps({"meta": {"puid": "x"}, "data": {"names": ["n"], "ndarray": ndarray}})
-        assert len(body) > json_arrays.MIN_BODY_BYTES
+        assert len(body) > ndarrays.MIN_BODY_BYTES
         fast = client.post("/api/v1.0/predictions", data=body, content_type="application/json")
         flask = client.post("/api/v1.0/predictions?via=flask", data=body, content_type="application/json")
         assert fast.status_code == 200
@@ -177,12 +180,12 @@ def test_large_answers_are_the_flask_routes_answers():
 def test_parsers_are_reused_and_released():
     rows = [[float(i)] * 50 for i in range(300)]
     body = json.dumps({"data": {"ndarray": rows}}).encode()
-    json_arrays.release_parsers()
+    PARSER.release()
     assert _check_same(body)
-    assert len(json_arrays._idle_parsers) == 1
-    pooled = json_arrays._idle_parsers[0]
-    assert json_arrays.loads_message(b"[" * 70000) is None  # a failed parse returns its parser too
-    assert json_arrays._idle_parsers == [pooled]
+    assert len(PARSER.idle) == 1
+    pooled = PARSER.idle[0]
+    assert PARSER.loads_message(b"[" * 70000) is None  # a failed parse returns its parser too
+    assert PARSER.idle == [pooled]
     assert _check_same(body)
-    json_arrays.release_parsers()
-    assert json_arrays._idle_parsers == []
+    PARSER.release()
+    assert PARSER.idle == []

@@ -1,4 +1,4 @@
-"""The WSGI fast path for JSON predictions answers exactly what the Flask route answers."""
+"""The WSGI fast entry for JSON predictions answers exactly what the Flask route answers."""
 
 import json
 
@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from seldon_wrapper.component import Component, SeldonResponse
 from seldon_wrapper.dataplane import Dataplane
 from seldon_wrapper.errors import SeldonMicroserviceException
-from seldon_wrapper.rest.app import create_app
-from seldon_wrapper.rest.fast import FastPredict
 from seldon_wrapper.settings import Settings
+from seldon_wrapper.speedups.fast_entry import FastEntry
+from tests.conftest import app_with_speedups
 
 
 class Model:
@@ -37,8 +37,8 @@ def client():
     settings = Settings(predictive_unit_id="node", predictive_unit_image="img:1")
     component = Component(Model())
     component.load()
-    app = create_app(Dataplane(component, settings))
-    assert isinstance(app.wsgi_app, FastPredict)
+    app = app_with_speedups(Dataplane(component, settings))
+    assert isinstance(app.wsgi_app, FastEntry)
     return app.test_client()
 
 
