@@ -26,7 +26,7 @@ from seldon_wrapper.settings import Settings
 from seldon_wrapper.speedups.accept_board import AcceptBoard
 from seldon_wrapper.speedups.fast_entry import FastEntry, applies
 from seldon_wrapper.speedups.heap import WorkerHeap
-from seldon_wrapper.speedups.keepalive import KeepAliveWorker, available
+from seldon_wrapper.speedups.keepalive import WORKER_CLASS, available
 from seldon_wrapper.speedups.ndarrays import NdarrayParser
 
 
@@ -43,6 +43,8 @@ def install(app: Flask, dataplane: Dataplane, settings: Settings) -> dict[str, A
     # One thread per worker: keep-alive with the sync worker's contract; with more threads
     # Gunicorn's gthread worker already keeps connections open.
     if settings.effective_threads == 1 and available():
-        board = AcceptBoard() if settings.workers > 1 else None
-        options["worker_class"] = type("KeepAliveWorker", (KeepAliveWorker,), {"board": board})
+        options["worker_class"] = WORKER_CLASS
+        if settings.workers > 1:
+            board = AcceptBoard()
+            options["pre_fork"] = lambda arbiter, worker: worker.use_board(board)
     return options

@@ -52,6 +52,9 @@ ACCEPT_WAIT_S = 0.02
 _QUIET_ERRNOS = (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN, errno.ETIMEDOUT)
 
 
+WORKER_CLASS = f"{__name__}.KeepAliveWorker"
+
+
 def available() -> bool:
     """Keep-alive serving needs epoll (Linux); elsewhere the sync worker is used."""
     return hasattr(select, "epoll")
@@ -127,18 +130,18 @@ class _OneSend:
 
 
 class KeepAliveWorker(base.Worker):
-    """Single-threaded Gunicorn worker with HTTP keep-alive (see the module docstring).
-
-    ``board`` is set on the class Gunicorn is given (``worker_class``) when there are several
-    workers; each worker object takes a slot on it in the master, before its fork.
-    """
-
-    board: AcceptBoard | None = None
+    """Single-threaded Gunicorn worker with HTTP keep-alive (see the module docstring)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.slot = self.board.reserve(self) if self.board is not None else -1
+        self.board: AcceptBoard | None = None
+        self.slot = -1
         self.served = 0
+
+    def use_board(self, board: AcceptBoard) -> None:
+        """Master side, before the fork (Gunicorn's ``pre_fork``): share connections via board."""
+        self.board = board
+        self.slot = board.reserve(self)
 
     def init_signals(self) -> None:
         """Gunicorn's handlers, and a wake-up pipe of our own that ends the epoll wait."""

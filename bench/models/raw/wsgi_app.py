@@ -21,14 +21,22 @@ def app(environ, start_response):
 
 
 
+
 def __getattr__(name):
-    """``gunicorn -k wsgi_app.KeepAliveWorker``: ours' keep-alive worker, with an accept board
-    (made in the master, which imports the worker class before it forks: shared by all)."""
+    """``gunicorn -k wsgi_app.KeepAliveWorker``: ours' keep-alive worker, sharing connections
+    through an accept board made here, in the master, which imports the worker class before
+    it forks (serving.py does the same through Gunicorn's ``pre_fork`` hook)."""
     if name != "KeepAliveWorker":
         raise AttributeError(name)
     from seldon_wrapper.speedups.accept_board import AcceptBoard
     from seldon_wrapper.speedups.keepalive import KeepAliveWorker
 
-    worker = type("KeepAliveWorker", (KeepAliveWorker,), {"board": AcceptBoard()})
-    globals()[name] = worker
-    return worker
+    board = AcceptBoard()
+
+    class Worker(KeepAliveWorker):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.use_board(board)
+
+    globals()[name] = Worker
+    return Worker
