@@ -20,7 +20,10 @@ from seldon_core.microservice_tester import (
     SeldonTesterException,
     _finish,
     _load_contract,
+    _payload_type,
     _report_failure,
+    _tester_parser,
+    _transport,
     generate_batch,
     get_class_names,
     unfold_contract,
@@ -35,10 +38,6 @@ __all__ = [
     "run_send_feedback",
     "unfold_contract",
 ]
-
-
-def _transport(args: argparse.Namespace) -> str:
-    return "grpc" if args.grpc else "rest"
 
 
 def get_seldon_client(args: argparse.Namespace) -> SeldonClient:
@@ -81,7 +80,7 @@ def run_predict(args: argparse.Namespace) -> int:
     contract = _load_contract(args.contract)
     feature_names = get_class_names(contract)
     client = get_seldon_client(args)
-    payload_type = "tensor" if args.tensor else "ndarray"
+    payload_type = _payload_type(args)
     for _ in range(args.n_requests):
         batch = generate_batch(contract, args.batch_size, "features")
         if args.prnt:
@@ -97,18 +96,11 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description="Send random requests built from a contract to a deployment")
-    parser.add_argument("contract", type=str, help="File that contains the data contract")
-    parser.add_argument("host", type=str)
-    parser.add_argument("port", type=int)
-    parser.add_argument("deployment", type=str, nargs="?", default="mymodel")
-    parser.add_argument("--endpoint", type=str, choices=["predict", "send-feedback"], default="predict")
-    parser.add_argument("-b", "--batch-size", type=int, default=1)
-    parser.add_argument("-n", "--n-requests", type=int, default=1)
-    parser.add_argument("--grpc", action="store_true")
-    parser.add_argument("-t", "--tensor", action="store_true")
-    parser.add_argument("-p", "--prnt", action="store_true", help="Prints requests and responses")
-    parser.add_argument("--log-level", type=str, choices=list(LOG_LEVELS), default="ERROR")
+    parser = _tester_parser(
+        "Send random requests built from a contract to a deployment",
+        ["predict", "send-feedback"],
+        deployment=True,
+    )
     parser.add_argument("--namespace", type=str)
     return parser
 

@@ -188,16 +188,16 @@ def run_method(args: argparse.Namespace, method: str) -> int:
     return failures
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description="Send random requests built from a contract to a microservice"
-    )
+def _tester_parser(description: str, endpoints: list, deployment: bool = False) -> argparse.ArgumentParser:
+    """The arguments both testers take, in the order they show in ``--help``; ``deployment`` adds the api
+    tester's optional positional after ``port``."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("contract", type=str, help="File that contains the data contract")
     parser.add_argument("host", type=str)
     parser.add_argument("port", type=int)
-    parser.add_argument(
-        "--endpoint", type=str, choices=["predict", "send-feedback", "transform-input"], default="predict"
-    )
+    if deployment:
+        parser.add_argument("deployment", type=str, nargs="?", default="mymodel")
+    parser.add_argument("--endpoint", type=str, choices=endpoints, default="predict")
     parser.add_argument("-b", "--batch-size", type=int, default=1)
     parser.add_argument("-n", "--n-requests", type=int, default=1)
     parser.add_argument("--grpc", action="store_true")
@@ -205,6 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-p", "--prnt", action="store_true", help="Prints requests and responses")
     parser.add_argument("--log-level", type=str, choices=list(LOG_LEVELS), default="ERROR")
     return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    return _tester_parser(
+        "Send random requests built from a contract to a microservice",
+        ["predict", "send-feedback", "transform-input"],
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -87,7 +87,13 @@ TRANSPORTS = ("rest", "grpc")
 METHODS = ("predict", "route", "aggregate", "transform-input", "transform-output", "send-feedback")
 PAYLOAD_TYPES = ("tensor", "ndarray", "tftensor")
 CLIENT_RETURN_TYPES = ("proto", "dict")
-_MESSAGE_METHODS = ("predict", "transform-input", "transform-output", "route")
+_FEEDBACK_PARTS = ("prediction_request", "prediction_response", "prediction_truth", "reward")
+_MESSAGE_RPCS = {
+    "predict": "Model/Predict",
+    "transform-input": "Generic/TransformInput",
+    "transform-output": "Generic/TransformOutput",
+    "route": "Generic/Route",
+}
 
 
 class SeldonClientException(Exception):
@@ -320,33 +326,23 @@ def _gateway_rest_response(response_raw: Any, client_return_type: str) -> tuple[
         return None, str(exc) or type(exc).__name__
 
 
-def _channel_options(send: int, receive: int) -> list:
-    return [("grpc.max_send_message_length", send), ("grpc.max_receive_message_length", receive)]
-
-
-def _insecure_channel(endpoint: str, send: int, receive: int) -> Any:
-    import grpc
-
-    return grpc.insecure_channel(endpoint, options=_channel_options(send, receive))
-
-
 def _read(path: str) -> bytes:
     with open(path, "rb") as handle:
         return handle.read()
 
 
-def _gateway_channel(
+def _channel(
     endpoint: str,
     send: int,
     receive: int,
-    channel_credentials: SeldonChannelCredentials | None,
-    call_credentials: SeldonCallCredentials | None,
-    ssl: bool | None,
+    channel_credentials: SeldonChannelCredentials | None = None,
+    call_credentials: SeldonCallCredentials | None = None,
+    ssl: bool | None = None,
 ) -> Any:
     """Insecure without channel credentials, else TLS (plus the token as call credentials)."""
     import grpc
 
-    options = _channel_options(send, receive)
+    options = [("grpc.max_send_message_length", send), ("grpc.max_receive_message_length", receive)]
     if channel_credentials is None:
         return grpc.insecure_channel(endpoint, options=options)
     creds = channel_credentials
@@ -396,13 +392,16 @@ def _gateway_metadata(
 
 def _grpc_result(
     result_cls: type,
-    call: Any,
-    request: Any,
     channel: Any,
-    client_return_type: str | None,
+    rpc: str,
+    request: Any,
+    client_return_type: str | None = None,
     **call_kwargs: Any,
 ) -> Any:
-    """Run one unary call; ``dict`` converts request and response to proto JSON dicts."""
+    """Make the unary call ``rpc`` (``"<Service>/<Method>"``) on the channel, then close it; ``dict``
+    converts request and response to proto JSON dicts."""
+    service, method = rpc.split("/")
+    call = getattr(getattr(_stubs(), f"{service}Stub")(channel), method)
     try:
         response = call(request=request, **call_kwargs)
         if client_return_type == "dict":
@@ -544,6 +543,14 @@ class SeldonClient:
         if payload_type not in PAYLOAD_TYPES:
             raise SeldonClientException("Valid values for payload_type are 'tensor', 'ndarray' or 'tftensor'")
 
+    def _call_args(self, arguments: dict, skip: tuple = ()) -> dict:
+        """A public method's arguments (its ``locals()``, taken before it binds anything else) over the
+        constructor's defaults, validated. ``skip`` names the feedback parts, passed on positionally."""
+        kwargs = {key: value for key, value in arguments.items() if key != "self" and key not in skip}
+        merged = self._gather_args(**kwargs)
+        self._validate_args(**merged)
+        return merged
+
     def predict(
         self,
         gateway: str | None = None,
@@ -570,31 +577,7 @@ class SeldonClient:
         ssl: bool | None = None,
     ) -> SeldonClientPrediction:
         """Predict through the gateway (``ambassador``/``istio``) or the executor (``seldon``)."""
-        k = self._gather_args(
-            gateway=gateway,
-            transport=transport,
-            deployment_name=deployment_name,
-            payload_type=payload_type,
-            gateway_endpoint=gateway_endpoint,
-            microservice_endpoint=microservice_endpoint,
-            method=method,
-            shape=shape,
-            namespace=namespace,
-            names=names,
-            data=data,
-            bin_data=bin_data,
-            str_data=str_data,
-            json_data=json_data,
-            custom_data=custom_data,
-            gateway_prefix=gateway_prefix,
-            headers=headers,
-            http_path=http_path,
-            meta=meta,
-            client_return_type=client_return_type,
-            raw_data=raw_data,
-            ssl=ssl,
-        )
-        self._validate_args(**k)
+        k = self._call_args(locals())
         if k["gateway"] == "seldon":
             return rest_predict_seldon(**k) if k["transport"] == "rest" else grpc_predict_seldon(**k)
         return rest_predict_gateway(**k) if k["transport"] == "rest" else grpc_predict_gateway(**k)
@@ -620,22 +603,7 @@ class SeldonClient:
         ssl: bool | None = None,
     ) -> SeldonClientFeedback:
         """Send feedback (previous request/response as protos or dicts, reward, optional truth)."""
-        k = self._gather_args(
-            gateway=gateway,
-            transport=transport,
-            deployment_name=deployment_name,
-            payload_type=payload_type,
-            gateway_endpoint=gateway_endpoint,
-            microservice_endpoint=microservice_endpoint,
-            method=method,
-            shape=shape,
-            namespace=namespace,
-            gateway_prefix=gateway_prefix,
-            client_return_type=client_return_type,
-            raw_request=raw_request,
-            ssl=ssl,
-        )
-        self._validate_args(**k)
+        k = self._call_args(locals(), skip=_FEEDBACK_PARTS)
         parts = (prediction_request, prediction_response, prediction_truth, reward)
         if k["gateway"] == "seldon":
             helper = rest_feedback_seldon if k["transport"] == "rest" else grpc_feedback_seldon
@@ -665,27 +633,7 @@ class SeldonClient:
         ssl: bool | None = None,
     ) -> SeldonClientPrediction:
         """Ask the deployment's explainer (REST only); the answer is the explainer's JSON."""
-        k = self._gather_args(
-            gateway=gateway,
-            transport=transport,
-            deployment_name=deployment_name,
-            payload_type=payload_type,
-            gateway_endpoint=gateway_endpoint,
-            shape=shape,
-            namespace=namespace,
-            names=names,
-            data=data,
-            bin_data=bin_data,
-            str_data=str_data,
-            json_data=json_data,
-            gateway_prefix=gateway_prefix,
-            headers=headers,
-            http_path=http_path,
-            client_return_type=client_return_type,
-            predictor=predictor,
-            ssl=ssl,
-        )
-        self._validate_args(**k)
+        k = self._call_args(locals())
         if k["transport"] == "grpc":
             raise SeldonClientException("gRPC not supported for explain")
         return explain_predict_gateway(**k)
@@ -712,29 +660,10 @@ class SeldonClient:
     ) -> SeldonClientPrediction | SeldonClientCombine:
         """Call one wrapped model directly (``microservice_endpoint``): predict, transform-input,
         transform-output, route (a SeldonMessage) or aggregate (``datas`` or ``ndatas`` random arrays)."""
-        k = self._gather_args(
-            gateway=gateway,
-            transport=transport,
-            deployment_name=deployment_name,
-            payload_type=payload_type,
-            gateway_endpoint=gateway_endpoint,
-            microservice_endpoint=microservice_endpoint,
-            method=method,
-            shape=shape,
-            namespace=namespace,
-            datas=datas,
-            ndatas=ndatas,
-            names=names,
-            data=data,
-            bin_data=bin_data,
-            str_data=str_data,
-            json_data=json_data,
-            custom_data=custom_data,
-        )
-        self._validate_args(**k)
+        k = self._call_args(locals())
         rest = k["transport"] == "rest"
         method = k.get("method")
-        if method in _MESSAGE_METHODS:
+        if method in _MESSAGE_RPCS:
             return (
                 microservice_api_rest_seldon_message(**k)
                 if rest
@@ -760,18 +689,7 @@ class SeldonClient:
         namespace: str | None = None,
     ) -> SeldonClientFeedback:
         """Send feedback to one wrapped model (``/send-feedback`` or ``Generic/SendFeedback``)."""
-        k = self._gather_args(
-            gateway=gateway,
-            transport=transport,
-            deployment_name=deployment_name,
-            payload_type=payload_type,
-            gateway_endpoint=gateway_endpoint,
-            microservice_endpoint=microservice_endpoint,
-            method=method,
-            shape=shape,
-            namespace=namespace,
-        )
-        self._validate_args(**k)
+        k = self._call_args(locals(), skip=_FEEDBACK_PARTS)
         if k["transport"] == "rest":
             return microservice_api_rest_feedback(prediction_request, prediction_response, reward, **k)
         return microservice_api_grpc_feedback(prediction_request, prediction_response, reward, **k)
@@ -841,23 +759,12 @@ def microservice_api_grpc_seldon_message(
     **kwargs: Any,
 ) -> SeldonClientPrediction:
     """``Model/Predict`` or ``Generic/TransformInput|TransformOutput|Route`` on an insecure channel."""
-    prediction_pb2_grpc = _stubs()
-
     request = _seldon_message(payload_type, shape, data, bin_data, str_data, json_data, custom_data, names)
-    channel = _insecure_channel(
-        microservice_endpoint, grpc_max_send_message_length, grpc_max_receive_message_length
-    )
-    rpc = {
-        "predict": ("Model", "Predict"),
-        "transform-input": ("Generic", "TransformInput"),
-        "transform-output": ("Generic", "TransformOutput"),
-        "route": ("Generic", "Route"),
-    }.get(method)
+    rpc = _MESSAGE_RPCS.get(method)
     if rpc is None:
-        channel.close()
         return SeldonClientPrediction(request, None, False, f"Unknown method:{method}")
-    call = getattr(getattr(prediction_pb2_grpc, f"{rpc[0]}Stub")(channel), rpc[1])
-    return _grpc_result(SeldonClientPrediction, call, request, channel, None)
+    channel = _channel(microservice_endpoint, grpc_max_send_message_length, grpc_max_receive_message_length)
+    return _grpc_result(SeldonClientPrediction, channel, rpc, request)
 
 
 def microservice_api_grpc_aggregate(
@@ -872,14 +779,9 @@ def microservice_api_grpc_aggregate(
     **kwargs: Any,
 ) -> SeldonClientCombine:
     """``Generic/Aggregate`` with a SeldonMessageList (bytes, str, Any or arrays)."""
-    prediction_pb2_grpc = _stubs()
-
     request = _message_list(datas, ndatas, shape, payload_type, names)
-    channel = _insecure_channel(
-        microservice_endpoint, grpc_max_send_message_length, grpc_max_receive_message_length
-    )
-    call = prediction_pb2_grpc.GenericStub(channel).Aggregate
-    return _grpc_result(SeldonClientCombine, call, request, channel, None)
+    channel = _channel(microservice_endpoint, grpc_max_send_message_length, grpc_max_receive_message_length)
+    return _grpc_result(SeldonClientCombine, channel, "Generic/Aggregate", request)
 
 
 def microservice_api_grpc_feedback(
@@ -892,14 +794,9 @@ def microservice_api_grpc_feedback(
     **kwargs: Any,
 ) -> SeldonClientFeedback:
     """``Generic/SendFeedback``."""
-    prediction_pb2_grpc = _stubs()
-
     request = _feedback(prediction_request, prediction_response, reward)
-    channel = _insecure_channel(
-        microservice_endpoint, grpc_max_send_message_length, grpc_max_receive_message_length
-    )
-    call = prediction_pb2_grpc.GenericStub(channel).SendFeedback
-    return _grpc_result(SeldonClientFeedback, call, request, channel, None)
+    channel = _channel(microservice_endpoint, grpc_max_send_message_length, grpc_max_receive_message_length)
+    return _grpc_result(SeldonClientFeedback, channel, "Generic/SendFeedback", request)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -907,24 +804,51 @@ def microservice_api_grpc_feedback(
 # ------------------------------------------------------------------------------------------------
 
 
-def _gateway_rest_call(
-    result_cls: type,
-    url: str,
-    request: Any,
-    payload: Any,
-    client_return_type: str,
-    headers: dict | None = None,
-    verify: Any = True,
-    cert: Any = None,
+def _post_json(
+    url: str, payload: Any, headers: dict | None = None, verify: Any = True, cert: Any = None
 ) -> Any:
     requests = _requests()
 
     logger.debug("URL is %s", url)
-    response_raw = requests.post(url, json=payload, headers=headers, verify=verify, cert=cert)
+    return requests.post(url, json=payload, headers=headers, verify=verify, cert=cert)
+
+
+def _ingress_post(
+    url: str,
+    payload: Any,
+    headers: dict | None,
+    call_credentials: SeldonCallCredentials | None,
+    channel_credentials: SeldonChannelCredentials | None,
+) -> Any:
+    """POST through an ingress: the token as ``X-Auth-Token``, TLS settings from the channel credentials."""
+    verify, cert = _rest_tls(channel_credentials)
+    return _post_json(url, payload, _auth_headers(headers, call_credentials), verify, cert)
+
+
+def _rest_result(result_cls: type, request: Any, response_raw: Any, client_return_type: str) -> Any:
     success, msg = _status(response_raw, gateway=True)
     logger.debug("Raw response: %s", response_raw.text)
     response, error = _gateway_rest_response(response_raw, client_return_type)
     return result_cls(request, response, success, msg or error)
+
+
+def _rest_predict_request(raw_data: Any, message: tuple) -> tuple[Any, Any]:
+    """(SeldonMessage, JSON payload): ``raw_data`` sent as given unless it is None, else the message built
+    by ``_seldon_message(*message)`` with the gateway's ``meta`` tags."""
+    if raw_data is not None:
+        return _parse(raw_data, prediction_pb2.SeldonMessage()), raw_data
+    request = _seldon_message(*message, gateway=True)
+    return request, _to_dict(request)
+
+
+def _grpc_predict_request(raw_data: Any, message: tuple, gateway: bool) -> Any:
+    """``raw_data`` unless it is None (a SeldonMessage as given, its JSON dict parsed), else the message
+    built by ``_seldon_message(*message)``."""
+    if isinstance(raw_data, prediction_pb2.SeldonMessage):
+        return raw_data
+    if raw_data is not None:
+        return _parse(raw_data, prediction_pb2.SeldonMessage())
+    return _seldon_message(*message, gateway=gateway)
 
 
 def rest_predict_seldon(
@@ -944,16 +868,12 @@ def rest_predict_seldon(
     **kwargs: Any,
 ) -> SeldonClientPrediction:
     """POST JSON to the executor's ``http://<endpoint>/api/v1.0/predictions``."""
-    if raw_data:
-        request = _parse(raw_data, prediction_pb2.SeldonMessage())
-        payload = raw_data
-    else:
-        request = _seldon_message(
-            payload_type, shape, data, bin_data, str_data, json_data, None, names, meta, gateway=True
-        )
-        payload = _to_dict(request)
-    url = f"http://{gateway_endpoint}/api/v1.0/predictions"
-    return _gateway_rest_call(SeldonClientPrediction, url, request, payload, client_return_type, headers)
+    # The executor paths pass ``raw_data or None``: they ignore an empty raw_data (the ingress paths send
+    # it), as the original does.
+    message = (payload_type, shape, data, bin_data, str_data, json_data, None, names, meta)
+    request, payload = _rest_predict_request(raw_data or None, message)
+    response_raw = _post_json(f"http://{gateway_endpoint}/api/v1.0/predictions", payload, headers)
+    return _rest_result(SeldonClientPrediction, request, response_raw, client_return_type)
 
 
 def grpc_predict_seldon(
@@ -975,23 +895,14 @@ def grpc_predict_seldon(
     **kwargs: Any,
 ) -> SeldonClientPrediction:
     """``Seldon/Predict`` on the executor's gRPC endpoint (insecure)."""
-    prediction_pb2_grpc = _stubs()
-
-    if isinstance(raw_data, prediction_pb2.SeldonMessage):
-        request = raw_data
-    elif raw_data:
-        request = _parse(raw_data, prediction_pb2.SeldonMessage())
-    else:
-        request = _seldon_message(
-            payload_type, shape, data, bin_data, str_data, json_data, custom_data, names
-        )
-    channel = _insecure_channel(
-        gateway_endpoint, grpc_max_send_message_length, grpc_max_receive_message_length
-    )
-    call = prediction_pb2_grpc.SeldonStub(channel).Predict
+    message = (payload_type, shape, data, bin_data, str_data, json_data, custom_data, names)
+    request = _grpc_predict_request(raw_data or None, message, gateway=False)  # see rest_predict_seldon
+    channel = _channel(gateway_endpoint, grpc_max_send_message_length, grpc_max_receive_message_length)
     metadata = list((headers or {}).items())
     extra = {"metadata": metadata} if metadata else {}
-    return _grpc_result(SeldonClientPrediction, call, request, channel, client_return_type, **extra)
+    return _grpc_result(
+        SeldonClientPrediction, channel, "Seldon/Predict", request, client_return_type, **extra
+    )
 
 
 def rest_predict_gateway(
@@ -1019,14 +930,8 @@ def rest_predict_gateway(
     """POST JSON to ``<scheme>://<endpoint>/seldon/[<namespace>/]<deployment>/api/v1.0/predictions``
     (or ``<gateway_prefix>/api/v1.0/predictions``, or ``/seldon/<ns>/<dep><http_path>``); https when
     call credentials are given unless ``ssl=False``; token in ``X-Auth-Token``."""
-    if raw_data is not None:
-        request = _parse(raw_data, prediction_pb2.SeldonMessage())
-        payload = raw_data
-    else:
-        request = _seldon_message(
-            payload_type, shape, data, bin_data, str_data, json_data, None, names, meta, gateway=True
-        )
-        payload = _to_dict(request)
+    message = (payload_type, shape, data, bin_data, str_data, json_data, None, names, meta)
+    request, payload = _rest_predict_request(raw_data, message)
     scheme = _rest_scheme(ssl, call_credentials)
     url = _gateway_url(
         scheme,
@@ -1037,17 +942,8 @@ def rest_predict_gateway(
         http_path,
         "/api/v1.0/predictions",
     )
-    verify, cert = _rest_tls(channel_credentials)
-    return _gateway_rest_call(
-        SeldonClientPrediction,
-        url,
-        request,
-        payload,
-        client_return_type,
-        _auth_headers(headers, call_credentials),
-        verify,
-        cert,
-    )
+    response_raw = _ingress_post(url, payload, headers, call_credentials, channel_credentials)
+    return _rest_result(SeldonClientPrediction, request, response_raw, client_return_type)
 
 
 def explain_predict_gateway(
@@ -1077,31 +973,18 @@ def explain_predict_gateway(
     for ``gateway="seldon"``); on 200 ``request``/``response`` are the JSON sent and received."""
     if transport != "rest":
         raise SeldonClientException("Only supported transport is REST for explanations")
-    request = _seldon_message(payload_type, shape, data, bin_data, str_data, json_data, None, names)
-    payload = _to_dict(request)
+    payload = _to_dict(_seldon_message(payload_type, shape, data, bin_data, str_data, json_data, None, names))
     scheme = _rest_scheme(ssl, channel_credentials)
-    if http_path is None and gateway == "seldon":
-        url = f"{scheme}://{gateway_endpoint}/api/v1.0/explain"
-    elif http_path is None and gateway_prefix is not None:
-        url = f"{scheme}://{gateway_endpoint}{gateway_prefix}/api/v1.0/explain"
-    else:
-        if not predictor:
-            raise SeldonClientException(
-                "Predictor parameter must be provided to talk through explainer via gateway"
-            )
-        if deployment_name is None:
-            raise SeldonClientException("deployment_name is required to call a deployment through a gateway")
-        explainer = f"{deployment_name}-explainer/{predictor}"
-        url = _gateway_url(
-            scheme, gateway_endpoint, explainer, namespace, None, http_path, "/api/v1.0/explain"
+    # The executor serves the explainer at its root (an empty prefix); a gateway path (no prefix, or an
+    # http_path) needs the predictor, and the deployment, to name the explainer.
+    prefix = "" if gateway == "seldon" else gateway_prefix
+    if not predictor and (prefix is None or http_path is not None):
+        raise SeldonClientException(
+            "Predictor parameter must be provided to talk through explainer via gateway"
         )
-    verify, cert = _rest_tls(channel_credentials)
-    requests = _requests()
-
-    logger.debug("URL is %s", url)
-    response_raw = requests.post(
-        url, json=payload, headers=_auth_headers(headers, call_credentials), verify=verify, cert=cert
-    )
+    explainer = None if deployment_name is None else f"{deployment_name}-explainer/{predictor}"
+    url = _gateway_url(scheme, gateway_endpoint, explainer, namespace, prefix, http_path, "/api/v1.0/explain")
+    response_raw = _ingress_post(url, payload, headers, call_credentials, channel_credentials)
     if response_raw.status_code != 200:
         return SeldonClientPrediction(
             payload, response_raw, False, f"Unsuccessful request with status code: {response_raw.status_code}"
@@ -1136,17 +1019,9 @@ def grpc_predict_gateway(
 ) -> SeldonClientPrediction:
     """``Seldon/Predict`` through the ingress, with metadata ``seldon=<deployment>``,
     ``namespace=<namespace>`` and the headers; TLS when channel credentials are given."""
-    prediction_pb2_grpc = _stubs()
-
-    if isinstance(raw_data, prediction_pb2.SeldonMessage):
-        request = raw_data
-    elif raw_data is not None:
-        request = _parse(raw_data, prediction_pb2.SeldonMessage())
-    else:
-        request = _seldon_message(
-            payload_type, shape, data, bin_data, str_data, json_data, custom_data, names, meta, gateway=True
-        )
-    channel = _gateway_channel(
+    message = (payload_type, shape, data, bin_data, str_data, json_data, custom_data, names, meta)
+    request = _grpc_predict_request(raw_data, message, gateway=True)
+    channel = _channel(
         gateway_endpoint,
         grpc_max_send_message_length,
         grpc_max_receive_message_length,
@@ -1155,8 +1030,9 @@ def grpc_predict_gateway(
         ssl,
     )
     metadata = _gateway_metadata(deployment_name, namespace, headers, channel_credentials, call_credentials)
-    call = prediction_pb2_grpc.SeldonStub(channel).Predict
-    return _grpc_result(SeldonClientPrediction, call, request, channel, client_return_type, metadata=metadata)
+    return _grpc_result(
+        SeldonClientPrediction, channel, "Seldon/Predict", request, client_return_type, metadata=metadata
+    )
 
 
 def _feedback_request(request: Any, response: Any, truth: Any, reward: float, raw_request: Any) -> tuple:
@@ -1184,8 +1060,8 @@ def rest_feedback_seldon(
     request, payload = _feedback_request(
         prediction_request, prediction_response, prediction_truth, reward, raw_request
     )
-    url = f"http://{gateway_endpoint}/api/v1.0/feedback"
-    return _gateway_rest_call(SeldonClientFeedback, url, request, payload, client_return_type)
+    response_raw = _post_json(f"http://{gateway_endpoint}/api/v1.0/feedback", payload)
+    return _rest_result(SeldonClientFeedback, request, response_raw, client_return_type)
 
 
 def grpc_feedback_seldon(
@@ -1202,16 +1078,11 @@ def grpc_feedback_seldon(
     **kwargs: Any,
 ) -> SeldonClientFeedback:
     """``Seldon/SendFeedback`` on the executor's gRPC endpoint."""
-    prediction_pb2_grpc = _stubs()
-
     request, _ = _feedback_request(
         prediction_request, prediction_response, prediction_truth, reward, raw_request
     )
-    channel = _insecure_channel(
-        gateway_endpoint, grpc_max_send_message_length, grpc_max_receive_message_length
-    )
-    call = prediction_pb2_grpc.SeldonStub(channel).SendFeedback
-    return _grpc_result(SeldonClientFeedback, call, request, channel, client_return_type)
+    channel = _channel(gateway_endpoint, grpc_max_send_message_length, grpc_max_receive_message_length)
+    return _grpc_result(SeldonClientFeedback, channel, "Seldon/SendFeedback", request, client_return_type)
 
 
 def rest_feedback_gateway(
@@ -1240,17 +1111,8 @@ def rest_feedback_gateway(
     url = _gateway_url(
         scheme, gateway_endpoint, deployment_name, namespace, gateway_prefix, None, "/api/v1.0/feedback"
     )
-    verify, cert = _rest_tls(channel_credentials)
-    return _gateway_rest_call(
-        SeldonClientFeedback,
-        url,
-        request,
-        payload,
-        client_return_type,
-        _auth_headers(headers, call_credentials),
-        verify,
-        cert,
-    )
+    response_raw = _ingress_post(url, payload, headers, call_credentials, channel_credentials)
+    return _rest_result(SeldonClientFeedback, request, response_raw, client_return_type)
 
 
 def grpc_feedback_gateway(
@@ -1272,12 +1134,10 @@ def grpc_feedback_gateway(
     **kwargs: Any,
 ) -> SeldonClientFeedback:
     """``Seldon/SendFeedback`` through the ingress with the ``seldon``/``namespace`` metadata."""
-    prediction_pb2_grpc = _stubs()
-
     request, _ = _feedback_request(
         prediction_request, prediction_response, prediction_truth, reward, raw_request
     )
-    channel = _gateway_channel(
+    channel = _channel(
         gateway_endpoint,
         grpc_max_send_message_length,
         grpc_max_receive_message_length,
@@ -1286,5 +1146,6 @@ def grpc_feedback_gateway(
         ssl,
     )
     metadata = _gateway_metadata(deployment_name, namespace, headers, channel_credentials, call_credentials)
-    call = prediction_pb2_grpc.SeldonStub(channel).SendFeedback
-    return _grpc_result(SeldonClientFeedback, call, request, channel, client_return_type, metadata=metadata)
+    return _grpc_result(
+        SeldonClientFeedback, channel, "Seldon/SendFeedback", request, client_return_type, metadata=metadata
+    )
