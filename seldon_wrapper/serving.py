@@ -210,7 +210,7 @@ def run(settings: Settings, metrics_dir: str | None = None) -> int:
         if settings.speedups:
             from seldon_wrapper import speedups
 
-            options.update(speedups.install(app, dataplane, settings))
+            options.update(speedups.install(app, dataplane))
         application = RestApplication(app, component, settings, options)
         application.cfg.set("on_exit", lambda arbiter: children.stop())
         logger.info(

@@ -190,5 +190,5 @@ def app_with_speedups(dataplane):
     from seldon_wrapper.rest.app import create_app
 
     app = create_app(dataplane)
-    speedups.install(app, dataplane, dataplane.settings)
+    speedups.install(app, dataplane)
     return app

@@ -17,7 +17,7 @@ from seldon_wrapper.errors import SeldonMicroserviceException, http_status, log_
 from seldon_wrapper.v2_adapter import V2Adapter
 
 HEADER_LENGTH = "Inference-Header-Content-Length"
-# Route rules of inference, also the endpoint label of its request metric (rest/fast.py).
+# Route rules of inference, also the endpoint label of its request metric (both REST paths).
 INFER_RULE = "/v2/models/<name>/infer"
 INFER_VERSION_RULE = "/v2/models/<name>/versions/<version>/infer"
 

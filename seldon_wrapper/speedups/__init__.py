@@ -22,7 +22,6 @@ from typing import Any
 from flask import Flask
 
 from seldon_wrapper.dataplane import Dataplane
-from seldon_wrapper.settings import Settings
 from seldon_wrapper.speedups.accept_board import AcceptBoard
 from seldon_wrapper.speedups.fast_entry import FastEntry, applies
 from seldon_wrapper.speedups.heap import WorkerHeap
@@ -30,8 +29,9 @@ from seldon_wrapper.speedups.keepalive import WORKER_CLASS, available
 from seldon_wrapper.speedups.ndarrays import NdarrayParser
 
 
-def install(app: Flask, dataplane: Dataplane, settings: Settings) -> dict[str, Any]:
+def install(app: Flask, dataplane: Dataplane) -> dict[str, Any]:
     """Put the fast entry in front of ``app``; returns the Gunicorn settings of the rest."""
+    settings = dataplane.settings
     ndarrays = NdarrayParser()
     if applies(dataplane):
         app.wsgi_app = FastEntry(app.wsgi_app, dataplane, app.extensions["v2_adapter"], ndarrays)  # type: ignore[method-assign]

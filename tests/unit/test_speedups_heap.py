@@ -71,6 +71,21 @@ def test_without_glibc_nothing_is_tuned_or_trimmed(monkeypatch, quick):
     assert keeper._thread is None
 
 
+def test_quiet_empties_the_interpreters_free_lists(quick):
+    import sys
+
+    after: list[int] = []
+    keeper = WorkerHeap(on_quiet=lambda: after.append(sys.getallocatedblocks()))
+    # Small tuples freed by a request stay allocated on the interpreter's free list (up to 2000
+    # of each size), holding the memory pages they sit on; only a full collection empties it.
+    tuples = [tuple(range(i, i + 3)) for i in range(5000)]
+    del tuples
+    before = sys.getallocatedblocks()
+    keeper.note({"CONTENT_LENGTH": str(heap.LARGE_REQUEST_BYTES)})
+    assert _wait_for(lambda: after)
+    assert before - after[0] > 1000
+
+
 class _Cycle:
     def __init__(self) -> None:
         self.me = self

@@ -125,6 +125,20 @@ def test_max_requests_ends_the_worker_after_answering_with_connection_close(runn
     assert not server.thread.is_alive() and not server.worker.alive
 
 
+def test_a_signal_wakes_the_idle_loop_at_once(running):
+    server = running()
+    with server.connect() as sock:
+        sock.sendall(request())
+        read_answers(sock, 1)
+        time.sleep(0.1)  # now idle in epoll, which waits up to a second (TICK_S)
+        started = time.monotonic()
+        server.worker.alive = False  # what Gunicorn's SIGTERM handler does ...
+        os.write(server.worker.wakeup[1], b"\x0f")  # ... and the signal's byte on the wake-up fd
+        server.thread.join(5)
+        assert not server.thread.is_alive()
+        assert time.monotonic() - started < keepalive.TICK_S / 2
+
+
 def test_idle_connections_are_closed_after_keepalive_seconds(running):
     server = running(keepalive=1)
     with server.connect() as sock:
