@@ -88,10 +88,7 @@ def send_feedback(user_model: Any, request: Any, predictive_unit_id: str, seldon
     A Feedback JSON dict is accepted too, and answered with a dict.
     """
     dataplane = _dataplane_for(user_model, seldon_metrics, routing_key=predictive_unit_id)
-    if isinstance(request, dict):
-        answer = dataplane.send_feedback(seldon_proto.feedback_from_json(request))
-        return seldon_proto.message_to_dict(answer)
-    return dataplane.send_feedback(request)
+    return dataplane.send_feedback(request, seldon_json if isinstance(request, dict) else seldon_proto)
 
 
 def health_status(user_model: Any, seldon_metrics: Any) -> Any:

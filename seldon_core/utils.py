@@ -102,7 +102,9 @@ def json_to_seldon_message(message_json: Any) -> Any:
 
 
 def json_to_feedback(message_json: Any) -> Any:
-    return seldon_proto.feedback_from_json(message_json)
+    if not isinstance(message_json, dict):
+        raise SeldonMicroserviceException(f"Invalid request data type: {message_json}")
+    return seldon_proto.parse_json(message_json, seldon_proto.Feedback())
 
 
 def json_to_seldon_messages(message_json: Any) -> Any:

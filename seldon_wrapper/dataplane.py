@@ -216,44 +216,39 @@ class Dataplane:
             merged["requestPath"].update(meta.get("requestPath") or {})
         return self._encode(codec, response, decoded_list[0], merged, AGGREGATE)
 
-    def send_feedback(self, feedback: Any) -> Any:
-        """Feedback is defined on the ``Feedback`` proto for both transports; answers a proto."""
+    def send_feedback(self, request: Any, codec: MessageCodec) -> Any:
+        """The raw and legacy hooks take the ``Feedback`` protobuf on both transports, as the
+        original's did; ``send_feedback`` takes arrays decoded as its did (numbers doubles)."""
+        feedback = codec.decode_feedback(request)
         if feedback.reward and self.settings.executor_enabled:
             self.recorder.record_feedback(feedback.reward)
         operation = self.component.send_feedback
-        if operation.legacy_rest is not None:
-            logger.warning("send_feedback_rest is deprecated. Please use send_feedback_raw")
-            return seldon_proto.json_to_seldon_message(
-                operation.legacy_rest(seldon_proto.feedback_to_json(feedback))
-            )
-        if operation.legacy_grpc is not None:
-            logger.warning("send_feedback_grpc is deprecated. Please use send_feedback_raw")
-            return seldon_proto.json_to_seldon_message(operation.legacy_grpc(feedback))
-        if operation.raw is not None:
-            answer = self._raw(operation, feedback, seldon_proto, FEEDBACK)
-            if answer is not _FALL_THROUGH:
-                if not isinstance(answer, seldon_proto.SeldonMessage):
-                    raise SeldonMicroserviceException(
-                        f"send_feedback_raw must return a SeldonMessage, got {type(answer).__name__}",
-                        status_code=500,
-                    )
-                return answer
-        request = feedback.request
-        if request.WhichOneof("data_oneof") == "data":
-            features = seldon_proto.datadef_to_array(request.data)
-            kind = seldon_proto.decode_message(request).data_kind
-        else:
-            features = np.array([])
-            kind = None
-        names = list(request.data.names)
-        truth = seldon_proto.datadef_to_array(feedback.truth.data)
-        routing = feedback.response.meta.routing.get(self.settings.feedback_routing_key)
-        response = operation.call(features, names, feedback.reward, truth, routing, default=None)
+        answer = _FALL_THROUGH
+        legacy = operation.legacy(codec.LEGACY)
+        if legacy is not None:
+            logger.warning("send_feedback_%s is deprecated. Please use send_feedback_raw", legacy[0])
+            message = feedback.message()
+            if legacy[1] is operation.legacy_rest:  # it takes the message's JSON text
+                message = seldon_proto.feedback_to_json(message)
+            answer = seldon_proto.json_to_seldon_message(legacy[1](message))
+        elif operation.raw is not None:
+            answer = self._raw(operation, feedback.message(), seldon_proto, FEEDBACK)
+            if answer is not _FALL_THROUGH and not isinstance(answer, seldon_proto.SeldonMessage):
+                raise SeldonMicroserviceException(
+                    f"send_feedback_raw must return a SeldonMessage, got {type(answer).__name__}",
+                    status_code=500,
+                )
+        if answer is not _FALL_THROUGH:
+            return codec.encode_feedback(answer, None, {}, self.component.class_names)
+        routing = feedback.routing.get(self.settings.feedback_routing_key)
+        response = operation.call(
+            feedback.features(), feedback.names, feedback.reward, feedback.truth(), routing, default=None
+        )
         if response.data is None:
             response.data = np.array([])
         metrics = self.custom_metrics(FEEDBACK, response.metrics)
-        meta = self.response_meta(None, request.meta.puid, response, metrics)
-        return seldon_proto.encode_response(response.data, kind, meta, self.component.class_names)
+        meta = self.response_meta(None, feedback.puid, response, metrics)
+        return codec.encode_feedback(response.data, feedback.data_kind, meta, self.component.class_names)
 
     def health_status(self, codec: MessageCodec) -> Any:
         component = self.component

@@ -28,6 +28,22 @@ class Decoded:
         return self.meta.get("puid") if self.meta else None
 
 
+@dataclass
+class FeedbackRequest:
+    """One checked ``Feedback``: what ``send_feedback`` receives, the request's kind and puid for
+    the answer, and ``message()``: the ``Feedback`` protobuf the raw and legacy hooks take. The
+    arrays are built on call, after those hooks, which may accept what numpy cannot shape."""
+
+    features: Callable[[], Any]
+    names: list
+    data_kind: str | None
+    puid: str
+    reward: float
+    truth: Callable[[], Any]
+    routing: dict
+    message: Callable[[], Any]
+
+
 class ParsedArray:
     """An ndarray decoded while parsing (speedups/ndarrays.py), standing where the list would be."""
 
@@ -52,3 +68,10 @@ class MessageCodec(Protocol):
     ) -> Any: ...
 
     def raw_metrics(self, response: Any, keep: bool) -> list: ...
+
+    def decode_feedback(self, request: Any) -> FeedbackRequest: ...
+
+    def encode_feedback(
+        self, result: Any, data_kind: str | None, meta: dict, class_names: Callable[[int], list]
+    ) -> Any:
+        """The answer to feedback; ``result`` may be the ``SeldonMessage`` a hook returned."""

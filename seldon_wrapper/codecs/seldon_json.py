@@ -17,6 +17,8 @@ import numpy as np
 import orjson
 
 from seldon_wrapper.codecs import tftensor
+from seldon_wrapper.codecs.feedback_json import decode_feedback as decode_feedback  # the Feedback part
+from seldon_wrapper.codecs.feedback_json import encode_feedback as encode_feedback
 from seldon_wrapper.codecs.message import DATA, NDARRAY, TENSOR, TFTENSOR, Decoded, ParsedArray
 from seldon_wrapper.errors import SeldonMicroserviceException
 

@@ -1,21 +1,24 @@
-"""SeldonMessage protobuf <-> (features, names, meta) and back.
+"""SeldonMessage and Feedback protobuf <-> (features, names, meta) and back.
 
-Used by the gRPC front door and by feedback, whose semantics (strict parsing, float
-numbers) are defined on the ``Feedback`` message for both transports.
+Used by the gRPC front door, by REST feedback for payloads off its plain path, and for the
+raw and legacy feedback hooks, which take and give protobuf on both transports.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
 from google.protobuf import any_pb2, json_format, struct_pb2
 
 from seldon_wrapper.codecs import tftensor
-from seldon_wrapper.codecs.message import DATA, NDARRAY, TENSOR, TFTENSOR, Decoded
+from seldon_wrapper.codecs.message import DATA, NDARRAY, TENSOR, TFTENSOR, Decoded, FeedbackRequest
 from seldon_wrapper.errors import SeldonMicroserviceException
 from seldon_wrapper.proto import prediction_pb2
+
+_KINDS = {"tensor": TENSOR, "ndarray": NDARRAY, "tftensor": TFTENSOR}
 
 SeldonMessage = prediction_pb2.SeldonMessage
 Feedback = prediction_pb2.Feedback
@@ -33,12 +36,6 @@ def parse_json(obj: Any, message: Any) -> Any:
         raise SeldonMicroserviceException(f"Invalid JSON: {exc}") from None
     except (TypeError, ValueError, AttributeError) as exc:
         raise SeldonMicroserviceException(f"Invalid JSON: {exc}") from None
-
-
-def feedback_from_json(obj: Any) -> Any:
-    if not isinstance(obj, dict):
-        raise SeldonMicroserviceException(f"Invalid request data type: {obj}")
-    return parse_json(obj, Feedback())
 
 
 def json_to_seldon_message(obj: Any) -> Any:
@@ -91,7 +88,7 @@ def decode_message(msg: Any) -> Decoded:
     which = msg.WhichOneof("data_oneof")
     if which == "data":
         inner = msg.data.WhichOneof("data_oneof")
-        kind = {"tensor": TENSOR, "ndarray": NDARRAY, "tftensor": TFTENSOR}.get(inner, DATA)
+        kind = _KINDS.get(inner, DATA)
         return Decoded(datadef_to_array(msg.data), msg.data.names, meta, kind)
     if which == "binData":
         return Decoded(msg.binData, [], meta, None)
@@ -174,3 +171,31 @@ def message_list(request: Any) -> list:
 
 def feedback_to_json(feedback: Any) -> str:
     return json_format.MessageToJson(feedback)
+
+
+def decode_feedback(feedback: Any) -> FeedbackRequest:
+    """A ``Feedback`` message, decoded as the original did: tensor and ndarray numbers doubles."""
+    if not isinstance(feedback, Feedback):
+        raise SeldonMicroserviceException(f"Invalid request data type: {feedback!r}")
+    request, truth = feedback.request, feedback.truth
+    kind = _KINDS.get(request.data.WhichOneof("data_oneof"), DATA) if request.HasField("data") else None
+    features = partial(datadef_to_array, request.data)  # an empty array when there is no data
+    routing = dict(feedback.response.meta.routing)
+    return FeedbackRequest(
+        features,
+        list(request.data.names),
+        kind,
+        request.meta.puid,
+        feedback.reward,
+        partial(datadef_to_array, truth.data),
+        routing,
+        lambda: feedback,
+    )
+
+
+def encode_feedback(
+    result: Any, data_kind: str | None, meta: dict, class_names: Callable[[int], list]
+) -> Any:
+    if isinstance(result, SeldonMessage):
+        return result
+    return encode_response(result, data_kind, meta, class_names)

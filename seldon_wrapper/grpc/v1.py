@@ -32,21 +32,20 @@ _REGISTER = (
 )
 
 
-# RPC name -> the dataplane operation it runs with the protobuf codec (SendFeedback takes none).
-_MESSAGE_RPCS = {
+# RPC name -> the dataplane operation it runs with the protobuf codec.
+_OPERATIONS = {
     "Predict": "predict",
     "TransformInput": "transform_input",
     "TransformOutput": "transform_output",
     "Route": "route",
     "Aggregate": "aggregate",
+    "SendFeedback": "send_feedback",
 }
 
 
 def dispatch(dataplane: Dataplane, rpc: str, request: Any) -> Any:
     """Run one RPC's operation; failures are raised (the servicer turns them into statuses)."""
-    if rpc == "SendFeedback":
-        return dataplane.send_feedback(request)
-    return getattr(dataplane, _MESSAGE_RPCS[rpc])(request, seldon_proto)
+    return getattr(dataplane, _OPERATIONS[rpc])(request, seldon_proto)
 
 
 def rpc_method(rpc: str) -> Callable[[Any, Any, Any], Any]:
@@ -89,7 +88,7 @@ class SeldonServicer:
 
 
 #: The RPCs that run a dataplane operation (the others answer metadata).
-DATA_RPCS = (*_MESSAGE_RPCS, "SendFeedback")
+DATA_RPCS = tuple(_OPERATIONS)
 for _rpc in DATA_RPCS:
     setattr(SeldonServicer, _rpc, rpc_method(_rpc))
 

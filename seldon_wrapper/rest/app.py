@@ -17,7 +17,7 @@ from flask import Blueprint, Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from seldon_wrapper import tracing
-from seldon_wrapper.codecs import seldon_json, seldon_proto
+from seldon_wrapper.codecs import seldon_json
 from seldon_wrapper.dataplane import Dataplane
 from seldon_wrapper.errors import BAD_DATA, INTERNAL_ERROR, SeldonMicroserviceException
 from seldon_wrapper.rest.handler import (
@@ -141,9 +141,7 @@ def create_app(dataplane: Dataplane) -> Flask:
         return view
 
     def feedback() -> Response:
-        payload = get_request()
-        message = dataplane.send_feedback(seldon_proto.feedback_from_json(payload))
-        return _json_response(seldon_proto.message_to_dict(message))
+        return _json_response(dataplane.send_feedback(get_request(), seldon_json))
 
     def health_status() -> Response:
         return _json_response(dataplane.health_status(seldon_json))

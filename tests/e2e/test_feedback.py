@@ -166,3 +166,13 @@ def test_model_without_send_feedback_answers_empty_data(identity, path):
     empty = requests.post(identity.url + path, json={"reward": 1}, timeout=10)
     assert empty.status_code == 200
     assert empty.json() == {"data": {"tensor": {"shape": [0]}}, "meta": {}}
+
+
+def test_feedback_with_nan_tags_reaches_the_model(feedback):
+    # Only the non-standard NaN token carries it; the original failed with 500 (docs/compatibility.md).
+    body = '{"request": {"meta": {"tags": {"score": NaN}}, "data": {"ndarray": [[4]]}}, "reward": 1}'
+    response = requests.post(
+        feedback.url + "/send-feedback", data=body, headers={"Content-Type": "application/json"}, timeout=10
+    )
+    assert response.status_code == 200
+    assert recorded(feedback)["features"] == [[4.0]]

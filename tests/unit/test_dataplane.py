@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 
 from seldon_wrapper.codecs import v2
-from seldon_wrapper.codecs.message import NDARRAY, Decoded
+from seldon_wrapper.codecs.message import NDARRAY, Decoded, FeedbackRequest
 from seldon_wrapper.component import Component, SeldonComponent, SeldonResponse
 from seldon_wrapper.dataplane import Dataplane
 from seldon_wrapper.errors import SeldonMicroserviceException, SeldonNotImplementedError
+from seldon_wrapper.proto import prediction_pb2
 from seldon_wrapper.settings import Settings
 from seldon_wrapper.v2_adapter import V2Adapter
 
@@ -30,6 +31,30 @@ class FakeCodec:
 
     def raw_metrics(self, response, keep):
         return []
+
+    def decode_feedback(self, request):
+        def array(key):
+            def build():
+                if request.get(key) == "unshapeable":
+                    raise SeldonMicroserviceException(f"Invalid {key}")
+                return np.array(request.get(key, []))
+
+            return build
+
+        routing = request.get("routing", {})
+        return FeedbackRequest(
+            array("X"),
+            ["a"],
+            NDARRAY,
+            "p1",
+            request.get("reward", 0.0),
+            array("truth"),
+            routing,
+            lambda: {"proto": request},
+        )
+
+    def encode_feedback(self, result, data_kind, meta, class_names):
+        return {"result": result, "meta": meta, "kind": data_kind}
 
 
 CODEC = FakeCodec()
@@ -229,3 +254,39 @@ def test_v2_refuses_a_class_with_only_raw_methods():
     with pytest.raises(SeldonMicroserviceException) as info:
         V2Adapter(dataplane(RawOnly())).infer(v2_request(tensor("x", [1])))
     assert info.value.status_code == 501
+
+
+class Learner:
+    def __init__(self):
+        self.seen = None
+
+    def send_feedback(self, features, names, reward, truth, routing=None):
+        self.seen = (features.tolist(), names, reward, truth.tolist(), routing)
+
+
+def test_feedback_reaches_the_model_with_this_units_routing_only():
+    learner = Learner()
+    request = {"X": [[1.0]], "reward": 0.5, "truth": [2.0], "routing": {"other": 3, "node": 1}}
+    answer = dataplane(learner, predictive_unit_id="node").send_feedback(request, CODEC)
+    assert learner.seen == ([[1.0]], ["a"], 0.5, [2.0], 1)
+    assert answer["result"].tolist() == [] and answer["kind"] == NDARRAY
+    assert answer["meta"] == {"puid": "p1", "requestPath": {"node": "NOT_IMPLEMENTED:NOT_IMPLEMENTED"}}
+    dataplane(learner).send_feedback(request, CODEC)
+    assert learner.seen[4] is None  # the default unit "0" is not in the routing
+
+
+def test_feedback_hooks_take_the_message_before_any_array_is_built():
+    class Raw:
+        def send_feedback_raw(self, message):
+            return prediction_pb2.SeldonMessage(strData=repr(message))
+
+    class Legacy:
+        def send_feedback_grpc(self, message):
+            return {"strData": repr(message)}
+
+    request = {"X": "unshapeable", "reward": 1.0}
+    answer = dataplane(Raw()).send_feedback(request, CODEC)
+    assert (answer["result"].strData, answer["kind"]) == (repr({"proto": request}), None)
+    answer = dataplane(Legacy()).send_feedback(request, FakeCodec("grpc"))
+    assert answer["result"].strData == repr({"proto": request})
+    assert failure(dataplane(Learner()).send_feedback, request, CODEC).message == "Invalid X"
