@@ -11,21 +11,16 @@ The contract format is the microservice tester's (see ``seldon_core.microservice
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
 
 from seldon_core.microservice_tester import (
-    LOG_FORMAT,
-    LOG_LEVELS,
-    SeldonTesterException,
-    _finish,
     _load_contract,
     _payload_type,
     _report_failure,
+    _run_tool,
+    _send_batches,
     _tester_parser,
     _transport,
     generate_batch,
-    get_class_names,
     unfold_contract,
 )
 from seldon_core.seldon_client import SeldonClient
@@ -76,23 +71,14 @@ def run_send_feedback(args: argparse.Namespace) -> int:
 
 def run_predict(args: argparse.Namespace) -> int:
     """Predictions through the gateway with the contract's feature names. Answers the failed calls."""
-    failures = 0
-    contract = _load_contract(args.contract)
-    feature_names = get_class_names(contract)
     client = get_seldon_client(args)
     payload_type = _payload_type(args)
-    for _ in range(args.n_requests):
-        batch = generate_batch(contract, args.batch_size, "features")
-        if args.prnt:
-            print(f"{'-' * 40}\nSENDING NEW REQUEST:\n")
-            print(batch)
-        prediction = client.predict(
-            data=batch, deployment_name=args.deployment, names=feature_names, payload_type=payload_type
-        )
-        failures += _report_failure(prediction)
-        if args.prnt:
-            print(f"RECEIVED RESPONSE:\n{prediction.response}\n")
-    return failures
+    return _send_batches(
+        args,
+        lambda batch, names: client.predict(
+            data=batch, deployment_name=args.deployment, names=names, payload_type=payload_type
+        ),
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,17 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=LOG_LEVELS[args.log_level], format=LOG_FORMAT)
-    try:
-        if args.endpoint == "send-feedback":
-            failures = run_send_feedback(args)
-            calls = 2 * args.n_requests
-        else:
-            failures = run_predict(args)
-            calls = args.n_requests
-    except (OSError, ValueError, SeldonTesterException) as exc:
-        sys.exit(f"seldon-core-api-tester: error: {type(exc).__name__}: {exc}")
-    _finish("seldon-core-api-tester", failures, calls)
+    _run_tool("seldon-core-api-tester", args, run_send_feedback, run_predict)
 
 
 if __name__ == "__main__":

@@ -73,8 +73,7 @@ class SeldonMetrics:
     ):
         self.worker_id_func = worker_id_func
         self.extra_default_labels = dict(extra_default_labels or {})
-        settings = Settings.from_env()
-        self._settings = settings
+        self._settings = Settings.from_env()
         self._recorder = self._new_recorder()
 
     def _new_recorder(self) -> PrometheusRecorder:

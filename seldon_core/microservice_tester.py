@@ -15,6 +15,7 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -133,9 +134,45 @@ def _report_failure(result: Any) -> int:
     return 1
 
 
-def _finish(tool: str, failures: int, requests_sent: int) -> None:
+def _send_batches(args: argparse.Namespace, send: Callable[[np.ndarray, list], Any]) -> int:
+    """``n_requests`` random batches of the contract's features, each sent by ``send(batch, feature
+    names)``. Answers the failed calls."""
+    failures = 0
+    contract = _load_contract(args.contract)
+    feature_names = get_class_names(contract)
+    for _ in range(args.n_requests):
+        batch = generate_batch(contract, args.batch_size, "features")
+        if args.prnt:
+            print(f"{'-' * 40}\nSENDING NEW REQUEST:\n")
+            print(batch)
+        result = send(batch, feature_names)
+        failures += _report_failure(result)
+        if args.prnt:
+            print(f"RECEIVED RESPONSE:\n{result.response}\n")
+    return failures
+
+
+def _run_tool(
+    tool: str,
+    args: argparse.Namespace,
+    send_feedback: Callable[[argparse.Namespace], int],
+    other: Callable[[argparse.Namespace], int],
+) -> None:
+    """Run the chosen endpoint's calls (feedback makes two per request); exit with one line on an
+    error or when calls failed."""
+    logging.basicConfig(level=LOG_LEVELS[args.log_level], format=LOG_FORMAT)
+    try:
+        if args.endpoint == "send-feedback":
+            failures = send_feedback(args)
+            calls = 2 * args.n_requests
+        else:
+            failures = other(args)
+            calls = args.n_requests
+    except (OSError, ValueError, SeldonTesterException) as exc:
+        # Connection refused, unreadable contract, bad contract: one line, not a traceback.
+        sys.exit(f"{tool}: error: {type(exc).__name__}: {exc}")
     if failures:
-        sys.exit(f"{tool}: {failures} of {requests_sent} calls failed")
+        sys.exit(f"{tool}: {failures} of {calls} calls failed")
 
 
 def run_send_feedback(args: argparse.Namespace) -> int:
@@ -166,26 +203,14 @@ def run_send_feedback(args: argparse.Namespace) -> int:
 
 def run_method(args: argparse.Namespace, method: str) -> int:
     """``predict`` or ``transform-input`` with the contract's feature names. Answers the failed calls."""
-    failures = 0
-    contract = _load_contract(args.contract)
-    feature_names = get_class_names(contract)
     client = SeldonClient(microservice_endpoint=f"{args.host}:{args.port}")
-    for _ in range(args.n_requests):
-        batch = generate_batch(contract, args.batch_size, "features")
-        if args.prnt:
-            print(f"{'-' * 40}\nSENDING NEW REQUEST:\n")
-            print(batch)
-        result = client.microservice(
-            data=batch,
-            transport=_transport(args),
-            method=method,
-            payload_type=_payload_type(args),
-            names=feature_names,
-        )
-        failures += _report_failure(result)
-        if args.prnt:
-            print(f"RECEIVED RESPONSE:\n{result.response}\n")
-    return failures
+    transport, payload_type = _transport(args), _payload_type(args)
+    return _send_batches(
+        args,
+        lambda batch, names: client.microservice(
+            data=batch, transport=transport, method=method, payload_type=payload_type, names=names
+        ),
+    )
 
 
 def _tester_parser(description: str, endpoints: list, deployment: bool = False) -> argparse.ArgumentParser:
@@ -216,18 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=LOG_LEVELS[args.log_level], format=LOG_FORMAT)
-    try:
-        if args.endpoint == "send-feedback":
-            failures = run_send_feedback(args)
-            calls = 2 * args.n_requests
-        else:
-            failures = run_method(args, args.endpoint)
-            calls = args.n_requests
-    except (OSError, ValueError, SeldonTesterException) as exc:
-        # Connection refused, unreadable contract, bad contract: one line, not a traceback.
-        sys.exit(f"seldon-core-microservice-tester: error: {type(exc).__name__}: {exc}")
-    _finish("seldon-core-microservice-tester", failures, calls)
+    _run_tool("seldon-core-microservice-tester", args, run_send_feedback, lambda a: run_method(a, a.endpoint))
 
 
 if __name__ == "__main__":

@@ -383,8 +383,7 @@ def _gateway_metadata(
     metadata = [("seldon", deployment_name or "")]
     if namespace is not None:
         metadata.append(("namespace", namespace))
-    for key, value in (headers or {}).items():
-        metadata.append((key, value))
+    metadata.extend((headers or {}).items())
     if channel_credentials is None and call_credentials is not None and call_credentials.token is not None:
         metadata.append(("x-auth-token", call_credentials.token))
     return metadata
@@ -427,13 +426,9 @@ def _rest_tls(channel_credentials: SeldonChannelCredentials | None) -> tuple[Any
     """(verify, cert) for requests."""
     if channel_credentials is None:
         return True, None
-    if channel_credentials.certificate_chain_file is not None:
-        verify: Any = channel_credentials.certificate_chain_file
-    else:
-        verify = channel_credentials.verify
-    cert = None
-    if channel_credentials.private_key_file is not None:
-        cert = (channel_credentials.root_certificates_file, channel_credentials.private_key_file)
+    chain, key = channel_credentials.certificate_chain_file, channel_credentials.private_key_file
+    verify = chain if chain is not None else channel_credentials.verify
+    cert = (channel_credentials.root_certificates_file, key) if key is not None else None
     return verify, cert
 
 
@@ -491,25 +486,11 @@ class SeldonClient:
         client_return_type: str = "dict",
         ssl: bool | None = None,
     ) -> None:
+        # Every argument, in order (taken before anything else is bound).
+        self.config = {key: value for key, value in locals().items() if key != "self"}
         if debug:
             logger.setLevel(logging.DEBUG)
             http_client.HTTPConnection.debuglevel = 1
-        self.config = {
-            "gateway": gateway,
-            "transport": transport,
-            "namespace": namespace,
-            "deployment_name": deployment_name,
-            "payload_type": payload_type,
-            "gateway_endpoint": gateway_endpoint,
-            "microservice_endpoint": microservice_endpoint,
-            "grpc_max_send_message_length": grpc_max_send_message_length,
-            "grpc_max_receive_message_length": grpc_max_receive_message_length,
-            "channel_credentials": channel_credentials,
-            "call_credentials": call_credentials,
-            "debug": debug,
-            "client_return_type": client_return_type,
-            "ssl": ssl,
-        }
         logger.debug("Configuration:%s", self.config)
 
     def _gather_args(self, **kwargs: Any) -> dict:
@@ -664,14 +645,12 @@ class SeldonClient:
         rest = k["transport"] == "rest"
         method = k.get("method")
         if method in _MESSAGE_RPCS:
-            return (
-                microservice_api_rest_seldon_message(**k)
-                if rest
-                else microservice_api_grpc_seldon_message(**k)
-            )
-        if method == "aggregate":
-            return microservice_api_rest_aggregate(**k) if rest else microservice_api_grpc_aggregate(**k)
-        raise SeldonClientException(f"Unknown method {method}")
+            helper = microservice_api_rest_seldon_message if rest else microservice_api_grpc_seldon_message
+        elif method == "aggregate":
+            helper = microservice_api_rest_aggregate if rest else microservice_api_grpc_aggregate
+        else:
+            raise SeldonClientException(f"Unknown method {method}")
+        return helper(**k)
 
     def microservice_feedback(
         self,

@@ -10,23 +10,19 @@ from collections.abc import Sequence
 
 from seldon_wrapper import logs
 from seldon_wrapper.errors import StartupError
-from seldon_wrapper.settings import LOG_LEVELS, SERVICE_TYPES, V2_METHODS, Settings
+from seldon_wrapper.settings import LOG_LEVELS, SERVICE_TYPES, V2_METHODS, Settings, parse_bool
 
 logger = logging.getLogger("seldon_wrapper.cli")
 
 LOG_FORMAT = logs.TEXT_FORMAT
-_YES = ("y", "yes", "t", "true", "on", "1")
-_NO = ("n", "no", "f", "false", "off", "0")
 
 
 def str_to_bool(value: str) -> bool:
     """Flag booleans: ``--debug False`` means False (the original took any text as True)."""
-    lowered = str(value).lower()
-    if lowered in _YES:
-        return True
-    if lowered in _NO:
-        return False
-    raise argparse.ArgumentTypeError(f"expected a boolean, got {value!r}")
+    try:
+        return parse_bool(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a boolean, got {value!r}") from None
 
 
 def build_parser(defaults: Settings) -> argparse.ArgumentParser:
@@ -100,8 +96,7 @@ def parse_settings(argv: Sequence[str], env=None) -> Settings:
             "Unknown args %s. Note since 1.5.0 this CLI does not take API type (REST, GRPC)", unknown
         )
         sys.exit(-1)
-    flags = vars(args)
-    return defaults.with_(**flags)
+    return defaults.with_(**vars(args))
 
 
 def configure_logging(settings: Settings) -> None:

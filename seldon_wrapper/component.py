@@ -8,6 +8,7 @@ re-ran a method whose own code raised TypeError; we never call a method twice).
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 from collections.abc import Callable
@@ -150,6 +151,16 @@ def _lookup(user: Any, name: str) -> Any:
     return value
 
 
+def _call_or(hook: Callable | None, default: Any) -> Any:
+    """``hook()``; ``default`` when there is no hook or it raises SeldonNotImplementedError."""
+    if hook is None:
+        return default
+    try:
+        return hook()
+    except SeldonNotImplementedError:
+        return default
+
+
 def _accepts_keyword(fn: Callable, keyword: str) -> bool | None:
     """True/False from the signature; None when the signature cannot be read."""
     try:
@@ -233,19 +244,12 @@ class Component:
         self.user = user
         self.ready = False  # True once load() succeeded in this process
         self.class_name = type(user).__name__
-        self.predict = self._operation("predict", with_meta=True)
-        self.transform_input = self._operation("transform_input", with_meta=True)
-        self.transform_output = self._operation("transform_output", with_meta=True)
-        self.route = self._operation("route", with_meta=True)
-        self.aggregate = self._operation("aggregate", with_meta=False)
-        feedback_high = _lookup(user, "send_feedback")
-        self.send_feedback = Operation(
-            "send_feedback",
-            _lookup(user, "send_feedback_rest"),
-            _lookup(user, "send_feedback_grpc"),
-            _lookup(user, "send_feedback_raw"),
-            _with_routing(feedback_high) if feedback_high is not None else None,
-        )
+        self.predict = self._operation("predict", _with_meta)
+        self.transform_input = self._operation("transform_input", _with_meta)
+        self.transform_output = self._operation("transform_output", _with_meta)
+        self.route = self._operation("route", _with_meta)
+        self.aggregate = self._operation("aggregate")
+        self.send_feedback = self._operation("send_feedback", _with_routing)
         self.health_status_raw = _lookup(user, "health_status_raw")
         self.health_status = _lookup(user, "health_status")
         self._metrics = _lookup(user, "metrics")
@@ -258,10 +262,11 @@ class Component:
         custom_service = getattr(user, "custom_service", None)
         self.custom_service = custom_service if callable(custom_service) else None
 
-    def _operation(self, name: str, with_meta: bool) -> Operation:
+    def _operation(self, name: str, adapt: Callable[[Callable], Callable] | None = None) -> Operation:
+        """The ways to serve ``name``; ``adapt`` gives the high-level method its uniform call."""
         high = _lookup(self.user, name)
-        if high is not None and with_meta:
-            high = _with_meta(high)
+        if high is not None and adapt is not None:
+            high = adapt(high)
         return Operation(
             name,
             _lookup(self.user, name + "_rest"),
@@ -279,28 +284,16 @@ class Component:
         """
         load = getattr(self.user, "load", None)
         if load is not None:
-            try:
+            with contextlib.suppress(NotImplementedError, AttributeError):
                 load()
-            except (NotImplementedError, AttributeError):
-                pass
         self.ready = True
 
     def custom_tags(self) -> dict:
-        if self._tags is None:
-            return {}
-        try:
-            return self._tags() or {}
-        except SeldonNotImplementedError:
-            return {}
+        return _call_or(self._tags, {}) or {}
 
     def static_metrics(self) -> list | None:
         """The user's ``metrics()``, or None when it has none."""
-        if self._metrics is None:
-            return None
-        try:
-            return self._metrics()
-        except SeldonNotImplementedError:
-            return None
+        return _call_or(self._metrics, None)
 
     @property
     def has_class_names(self) -> bool:
@@ -310,23 +303,15 @@ class Component:
         """Output column names for a result with more than one dimension."""
         if self._class_names is not None:
             if self._class_names_is_method:
-                try:
+                with contextlib.suppress(SeldonNotImplementedError):
                     return list(self._class_names())
-                except SeldonNotImplementedError:
-                    pass
             else:
                 logger.warning("class_names attribute is deprecated. Please define a class_names method")
                 return list(self._class_names)
         return [f"t:{i}" for i in range(n_columns)]
 
     def init_metadata(self) -> dict:
-        init = _lookup(self.user, "init_metadata")
-        if init is None:
-            return {}
-        try:
-            meta = init()
-        except SeldonNotImplementedError:
-            return {}
+        meta = _call_or(_lookup(self.user, "init_metadata"), {})
         if not isinstance(meta, dict):
             logger.error("init_metadata must return dict")
             return {}

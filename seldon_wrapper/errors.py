@@ -49,8 +49,6 @@ class SeldonMicroserviceException(Exception):
 class SeldonNotImplementedError(SeldonMicroserviceException):
     """Raised by SeldonComponent defaults: the dataplane reads it as "method not provided"."""
 
-    status_code = 400
-
     def __init__(self, message: str) -> None:
         super().__init__(message)
 

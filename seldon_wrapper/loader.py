@@ -13,20 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from seldon_wrapper.errors import BAD_PARAMETER, SeldonMicroserviceException, StartupError
+from seldon_wrapper.settings import parse_bool
 
 logger = logging.getLogger(__name__)
-
-_BOOL_YES = ("y", "yes", "t", "true", "on", "1")
-_BOOL_NO = ("n", "no", "f", "false", "off", "0")
-
-
-def _to_bool(value: Any) -> bool:
-    lowered = str(value).lower()
-    if lowered in _BOOL_YES:
-        return True
-    if lowered in _BOOL_NO:
-        return False
-    raise ValueError(f"invalid truth value {value!r}")
 
 
 def _to_json(value: Any) -> Any:
@@ -38,7 +27,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "FLOAT": float,
     "DOUBLE": float,
     "STRING": str,
-    "BOOL": _to_bool,
+    "BOOL": parse_bool,
     "JSON": _to_json,
 }
 

@@ -29,51 +29,33 @@ V2_DATATYPES = [
 _V1_ARRAY_TYPES = ["tensor", "ndarray", "tftensor"]
 _V1_TYPES = _V1_ARRAY_TYPES + ["jsonData", "strData", "binData"]
 
+
+def _message_type(messagetype: dict, **properties: dict) -> dict:
+    """A v1 message description: a required ``messagetype`` matching ``messagetype``, and nothing but
+    ``properties`` beside it."""
+    return {
+        "type": "object",
+        "properties": {"messagetype": messagetype, **properties},
+        "required": ["messagetype"],
+        "additionalProperties": False,
+    }
+
+
+_ARRAY_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "names": {"type": "array", "items": {"type": "string"}},
+        "shape": {"type": "array", "items": {"type": "integer"}},
+    },
+    "additionalProperties": False,
+}
 _MESSAGE_SCHEMA = {
     "anyOf": [
-        {
-            "type": "object",
-            "properties": {
-                "messagetype": {"enum": _V1_ARRAY_TYPES},
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "names": {"type": "array", "items": {"type": "string"}},
-                        "shape": {"type": "array", "items": {"type": "integer"}},
-                    },
-                    "additionalProperties": False,
-                },
-            },
-            "required": ["messagetype"],
-            "additionalProperties": False,
-        },
-        {
-            "type": "object",
-            "properties": {"messagetype": {"const": "jsonData"}, "schema": {"type": "object"}},
-            "required": ["messagetype"],
-            "additionalProperties": False,
-        },
-        {
-            "type": "object",
-            "properties": {"messagetype": {"const": "strData"}},
-            "required": ["messagetype"],
-            "additionalProperties": False,
-        },
-        {
-            "type": "object",
-            "properties": {"messagetype": {"const": "binData"}},
-            "required": ["messagetype"],
-            "additionalProperties": False,
-        },
-        {
-            "type": "object",
-            "properties": {
-                "messagetype": {"type": "string", "not": {"enum": _V1_TYPES}},
-                "schema": {"type": "object"},
-            },
-            "required": ["messagetype"],
-            "additionalProperties": False,
-        },
+        _message_type({"enum": _V1_ARRAY_TYPES}, schema=_ARRAY_SCHEMA),
+        _message_type({"const": "jsonData"}, schema={"type": "object"}),
+        _message_type({"const": "strData"}),
+        _message_type({"const": "binData"}),
+        _message_type({"type": "string", "not": {"enum": _V1_TYPES}}, schema={"type": "object"}),
         {
             "type": "object",
             "properties": {

@@ -46,9 +46,7 @@ def validate_metrics(metrics: Any) -> bool:
     if not isinstance(metrics, list):
         return False
     for metric in metrics:
-        if not isinstance(metric, dict):
-            return False
-        if not ("key" in metric and "value" in metric and "type" in metric):
+        if not isinstance(metric, dict) or not ("key" in metric and "value" in metric and "type" in metric):
             return False
         if metric["type"] not in METRIC_TYPES:
             return False

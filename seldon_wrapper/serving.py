@@ -8,6 +8,7 @@ so fork-unsafe libraries are initialised where they are used.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
 import logging
 import multiprocessing
@@ -122,10 +123,8 @@ class Children:
 
     def stop(self) -> None:
         for pid in self.pids:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
         deadline = time.monotonic() + self.grace_period + 5
         remaining = list(self.pids)
         while remaining and time.monotonic() < deadline:
@@ -134,11 +133,9 @@ class Children:
                 time.sleep(0.05)
         for pid in remaining:
             logger.warning("Process %s did not stop in time; killing it", pid)
-            try:
+            with contextlib.suppress(ProcessLookupError, ChildProcessError):
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
         self.pids = []
 
 

@@ -43,6 +43,18 @@ FLASK_CONFIG_KEYS = (
 )
 
 _TRUE = ("1", "true", "t")
+_YES = ("y", "yes", "t", "true", "on", "1")
+_NO = ("n", "no", "f", "false", "off", "0")
+
+
+def parse_bool(value: object) -> bool:
+    """A flag's or a BOOL parameter's truth value (any case); ValueError for other text."""
+    lowered = str(value).lower()
+    if lowered in _YES:
+        return True
+    if lowered in _NO:
+        return False
+    raise ValueError(f"invalid truth value {value!r}")
 
 
 def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -159,31 +171,29 @@ class Settings:
             return not self.debug
         return self.filter_metrics_access_logs
 
+    def _int_annotation(self, name: str) -> int | None:
+        """An integer annotation; None when absent or (with a warning) not an integer."""
+        raw = self.annotations.get(name)
+        if raw is None:
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            logger.warning("Ignoring bad %s annotation %r", name, raw)
+            return None
+
     @property
     def rest_timeout_s(self) -> int:
         """Gunicorn timeout: the annotation is in milliseconds, at least one second."""
-        raw = self.annotations.get(ANNOTATION_REST_TIMEOUT)
-        if raw is None:
-            return DEFAULT_REST_TIMEOUT_S
-        try:
-            return max(1, int(int(raw) / 1000))
-        except ValueError:
-            logger.warning("Ignoring bad %s annotation %r", ANNOTATION_REST_TIMEOUT, raw)
-            return DEFAULT_REST_TIMEOUT_S
+        millis = self._int_annotation(ANNOTATION_REST_TIMEOUT)
+        return DEFAULT_REST_TIMEOUT_S if millis is None else max(1, int(millis / 1000))
 
     @property
     def effective_grpc_max_message_size(self) -> int | None:
         """Our flag/env wins over the ``seldon.io/grpc-max-message-size`` annotation."""
         if self.grpc_max_message_size is not None:
             return self.grpc_max_message_size
-        raw = self.annotations.get(ANNOTATION_GRPC_MAX_MSG_SIZE)
-        if raw is None:
-            return None
-        try:
-            return int(raw)
-        except ValueError:
-            logger.warning("Ignoring bad %s annotation %r", ANNOTATION_GRPC_MAX_MSG_SIZE, raw)
-            return None
+        return self._int_annotation(ANNOTATION_GRPC_MAX_MSG_SIZE)
 
     @property
     def image_name(self) -> str:

@@ -24,10 +24,6 @@ def enabled() -> bool:
     return _tracer is not None
 
 
-def tracer() -> Any:
-    return _tracer
-
-
 def _sampler(env: Any) -> Any:
     """JAEGER_SAMPLER_TYPE/PARAM (const, probabilistic, ratelimiting) unless OTEL_TRACES_SAMPLER is set;
     the original's default was 'always sample'."""

@@ -62,13 +62,10 @@ class V2Adapter:
             "transform-output": (v1.OUTPUT_TRANSFORM, component.transform_output),
             "route": (v1.ROUTER, component.route),
         }
-        if name == "auto":
-            for key in ("predict", "transform-input", "transform-output", "route"):
-                if choices[key][1].high is not None:
-                    name = key
-                    break
-            else:
-                name = "predict"
+        if name == "auto":  # the first the class has, in this order
+            name = next(
+                (key for key, (_, operation) in choices.items() if operation.high is not None), "predict"
+            )
         return choices[name]
 
     # -- model identity and state -----------------------------------------------------------

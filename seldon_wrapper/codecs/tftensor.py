@@ -28,22 +28,8 @@ _FROM_TF = {
     _DT.DT_STRING: (np.object_, "string_val"),
 }
 
-_TO_TF = {
-    np.dtype(np.float32): _DT.DT_FLOAT,
-    np.dtype(np.float64): _DT.DT_DOUBLE,
-    np.dtype(np.int32): _DT.DT_INT32,
-    np.dtype(np.uint8): _DT.DT_UINT8,
-    np.dtype(np.int16): _DT.DT_INT16,
-    np.dtype(np.int8): _DT.DT_INT8,
-    np.dtype(np.uint16): _DT.DT_UINT16,
-    np.dtype(np.int64): _DT.DT_INT64,
-    np.dtype(np.bool_): _DT.DT_BOOL,
-    np.dtype(np.float16): _DT.DT_HALF,
-    np.dtype(np.uint32): _DT.DT_UINT32,
-    np.dtype(np.uint64): _DT.DT_UINT64,
-    np.dtype(np.complex64): _DT.DT_COMPLEX64,
-    np.dtype(np.complex128): _DT.DT_COMPLEX128,
-}
+# numpy dtype -> dtype enum (strings are handled apart)
+_TO_TF = {np.dtype(dtype): tf_type for tf_type, (dtype, _) in _FROM_TF.items() if dtype is not np.object_}
 
 
 def to_ndarray(proto: tensor_pb2.TensorProto) -> np.ndarray:

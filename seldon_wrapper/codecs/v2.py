@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import struct
 from dataclasses import dataclass, field
 from typing import Any
@@ -102,9 +103,7 @@ def datatype_of(array: np.ndarray) -> str:
     if kind == "u":
         return {1: "UINT8", 2: "UINT16", 4: "UINT32", 8: "UINT64"}[size]
     if kind == "f":
-        if size in (2, 4, 8):
-            return {2: "FP16", 4: "FP32", 8: "FP64"}[size]
-        return "FP64"
+        return {2: "FP16", 4: "FP32"}.get(size, "FP64")
     if kind in ("U", "S", "O"):
         return "BYTES"
     raise bad_request(f"Cannot represent numpy dtype {array.dtype} as a V2 datatype")
@@ -120,13 +119,6 @@ def _check_header(name: Any, datatype: Any, shape: Any) -> tuple[str, str, list[
     ):
         raise bad_request(f"Tensor '{name}': 'shape' must be a list of non-negative integers")
     return name, datatype, list(shape)
-
-
-def _count(shape: list[int]) -> int:
-    count = 1
-    for dim in shape:
-        count *= dim
-    return count
 
 
 def _flatten(data: Any) -> list:
@@ -148,8 +140,8 @@ def _flatten(data: Any) -> list:
 
 
 def _bytes_array(items: list, shape: list[int], name: str) -> np.ndarray:
-    if len(items) != _count(shape):
-        if len(shape) >= 2 and len(items) == _count(shape[:-1]):
+    if len(items) != math.prod(shape):
+        if len(shape) >= 2 and len(items) == math.prod(shape[:-1]):
             # MLServer's reading: the last dimension counts the bytes of each element
             # (e.g. "hello world" sent with shape [1, 11]); one element per leading index.
             shape = shape[:-1]
@@ -189,6 +181,18 @@ def _to_dtype(values: Any, dtype: np.dtype) -> np.ndarray:
     return np.array(values, dtype=dtype)
 
 
+def _typed_array(name: str, datatype: str, shape: list[int], values: Any, verb: str) -> np.ndarray:
+    """Numbers (flat or nested) -> array of ``shape``; a value or size mismatch is a 400 (``verb``:
+    the word its message uses, "match" for JSON and "fit" for gRPC)."""
+    try:
+        array = _to_dtype(values, DTYPES[datatype])
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise bad_request(f"Tensor '{name}': data does not {verb} datatype {datatype} ({exc})") from None
+    if array.size != math.prod(shape):
+        raise bad_request(f"Tensor '{name}': {array.size} elements do not fit shape {shape}")
+    return array.reshape(shape)
+
+
 def array_from_json(name: str, datatype: str, shape: list[int], data: Any) -> np.ndarray:
     """JSON ``data`` (flat or nested) -> array of ``shape``; a size mismatch is a 400."""
     if datatype == "BYTES":
@@ -197,13 +201,7 @@ def array_from_json(name: str, datatype: str, shape: list[int], data: Any) -> np
             if not isinstance(item, str):
                 raise bad_request(f"Tensor '{name}': BYTES elements must be strings in JSON")
         return _bytes_array(items, shape, name)
-    try:
-        array = _to_dtype(data, DTYPES[datatype])
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise bad_request(f"Tensor '{name}': data does not match datatype {datatype} ({exc})") from None
-    if array.size != _count(shape):
-        raise bad_request(f"Tensor '{name}': {array.size} elements do not fit shape {shape}")
-    return array.reshape(shape)
+    return _typed_array(name, datatype, shape, data, "match")
 
 
 def array_from_raw(name: str, datatype: str, shape: list[int], raw: bytes) -> np.ndarray:
@@ -222,7 +220,7 @@ def array_from_raw(name: str, datatype: str, shape: list[int], raw: bytes) -> np
             offset += length
         return _bytes_array(items, shape, name)
     dtype = DTYPES[datatype]
-    expected = _count(shape) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize
     if len(raw) != expected:
         raise bad_request(
             f"Tensor '{name}': {len(raw)} bytes of data, shape {shape} of {datatype} needs {expected}"
@@ -230,15 +228,16 @@ def array_from_raw(name: str, datatype: str, shape: list[int], raw: bytes) -> np
     return np.frombuffer(raw, dtype=dtype).reshape(shape)
 
 
+def _as_bytes(item: Any) -> bytes:
+    """A BYTES element as bytes (text as UTF-8)."""
+    return item if isinstance(item, bytes) else str(item).encode("utf-8")
+
+
 def raw_from_array(array: np.ndarray, datatype: str) -> bytes:
     """Array -> little-endian raw bytes (BYTES: 4-byte length + bytes per element)."""
     if datatype == "BYTES":
-        parts = []
-        for item in array.ravel():
-            data = item if isinstance(item, bytes) else str(item).encode("utf-8")
-            parts.append(struct.pack("<I", len(data)))
-            parts.append(data)
-        return b"".join(parts)
+        items = [_as_bytes(item) for item in array.ravel()]
+        return b"".join(struct.pack("<I", len(data)) + data for data in items)
     return np.ascontiguousarray(array, dtype=DTYPES[datatype]).tobytes()
 
 
@@ -316,10 +315,7 @@ def _json_data(tensor: Tensor) -> tuple[list, dict]:
         else:
             items.append(str(item))
     if as_base64:
-        items = [
-            base64.b64encode(item if isinstance(item, bytes) else str(item).encode("utf-8")).decode("ascii")
-            for item in tensor.array.ravel()
-        ]
+        items = [base64.b64encode(_as_bytes(item)).decode("ascii") for item in tensor.array.ravel()]
         return items, {"content_type": "base64"}
     return items, {}
 
@@ -408,13 +404,7 @@ def decode_proto_request(request: Any) -> Request:
         elif field_name is None:
             raise bad_request(f"Tensor '{name}': {datatype} data must be sent in raw_input_contents")
         else:
-            try:
-                array = _to_dtype(typed, DTYPES[datatype])
-            except (ValueError, TypeError, OverflowError) as exc:
-                raise bad_request(f"Tensor '{name}': data does not fit datatype {datatype} ({exc})") from None
-            if array.size != _count(shape):
-                raise bad_request(f"Tensor '{name}': {array.size} elements do not fit shape {shape}")
-            array = array.reshape(shape)
+            array = _typed_array(name, datatype, shape, typed, "fit")
         if datatype == "BYTES" and params.get("content_type") == "base64":
             array = _decode_base64(array, name)
         tensors.append(Tensor(name, datatype, list(array.shape), array, params))
@@ -453,10 +443,7 @@ def encode_proto_response(
         if raw:
             response.raw_output_contents.append(raw_from_array(tensor.array, tensor.datatype))
         elif tensor.datatype == "BYTES":
-            out.contents.bytes_contents.extend(
-                item if isinstance(item, bytes) else str(item).encode("utf-8")
-                for item in tensor.array.ravel()
-            )
+            out.contents.bytes_contents.extend(_as_bytes(item) for item in tensor.array.ravel())
         else:
             getattr(out.contents, CONTENTS_FIELD[tensor.datatype]).extend(tensor.array.ravel().tolist())
     return response

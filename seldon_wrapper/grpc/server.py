@@ -125,9 +125,7 @@ def build_server(dataplane: Dataplane, settings: Settings) -> tuple[grpc.Server,
     return server, health_servicer
 
 
-def serve_process(
-    component: Component, dataplane: Dataplane, settings: Settings, metrics: Any = None
-) -> int:
+def serve_process(component: Component, dataplane: Dataplane, settings: Settings, metrics: Any = None) -> int:
     """The body of one gRPC process; returns its exit code. ``metrics`` is the metrics HTTP
     server this process also runs (stopped with it)."""
     stop = threading.Event()

@@ -17,13 +17,9 @@ from seldon_wrapper.metrics import MetricsRecorder
 
 def status_from_response(response: Any) -> int:
     """Predict answers may set the HTTP status through ``status.code`` (spec 2.4)."""
-    if isinstance(response, dict):
-        status = response.get("status")
-        if isinstance(status, dict):
-            code = status.get("code")
-            if isinstance(code, int) and 100 <= code <= 599:
-                return code
-    return 200
+    status = response.get("status") if isinstance(response, dict) else None
+    code = status.get("code") if isinstance(status, dict) else None
+    return code if isinstance(code, int) and 100 <= code <= 599 else 200
 
 
 JSON_MIMETYPE = "application/json"

@@ -21,6 +21,7 @@ gthread worker the original switched to with more than one thread:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import select
@@ -349,14 +350,10 @@ class KeepAliveWorker(base.Worker):
         if fd >= 0:
             if self.conns.pop(fd, None) is not None:
                 self._count_changed()
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 self.poller.unregister(fd)
-            except (OSError, ValueError):
-                pass
-        try:
+        with contextlib.suppress(OSError):
             conn.sock.close()
-        except OSError:
-            pass
 
     def _sweep(self, now: float) -> None:
         idle_after = self.cfg.keepalive
@@ -368,10 +365,8 @@ class KeepAliveWorker(base.Worker):
                 self._drop(conn)
 
     def _read_wakeup(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             os.read(self.wakeup[0], 64)
-        except OSError:
-            pass
 
     def _finish(self) -> None:
         """Leaving: answer what already arrived on open connections, then close them all."""

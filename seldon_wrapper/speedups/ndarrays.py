@@ -149,21 +149,16 @@ def _python(value: Any) -> Any:
 def _count_arrays(value: Any) -> int:
     """Lists in a decoded value, or -1 when a string in it (key or value) holds ``[``."""
     if isinstance(value, list):
-        total = 1
-        for item in value:
-            count = _count_arrays(item)
-            if count < 0:
-                return -1
-            total += count
-        return total
-    if isinstance(value, dict):
-        total = 0
-        for key, item in value.items():
-            count = _count_arrays(item)
-            if count < 0 or "[" in key:
-                return -1
-            total += count
-        return total
-    if isinstance(value, str) and "[" in value:
-        return -1
-    return 0
+        total, items = 1, value
+    elif isinstance(value, dict):
+        if any("[" in key for key in value):
+            return -1
+        total, items = 0, value.values()
+    else:
+        return -1 if isinstance(value, str) and "[" in value else 0
+    for item in items:
+        count = _count_arrays(item)
+        if count < 0:
+            return -1
+        total += count
+    return total
