@@ -177,19 +177,12 @@ def decode_feedback(feedback: Any) -> FeedbackRequest:
     """A ``Feedback`` message, decoded as the original did: tensor and ndarray numbers doubles."""
     if not isinstance(feedback, Feedback):
         raise SeldonMicroserviceException(f"Invalid request data type: {feedback!r}")
-    request, truth = feedback.request, feedback.truth
+    request = feedback.request
     kind = _KINDS.get(request.data.WhichOneof("data_oneof"), DATA) if request.HasField("data") else None
-    features = partial(datadef_to_array, request.data)  # an empty array when there is no data
-    routing = dict(feedback.response.meta.routing)
+    features, truth = partial(datadef_to_array, request.data), partial(datadef_to_array, feedback.truth.data)
+    names, routing = list(request.data.names), dict(feedback.response.meta.routing)
     return FeedbackRequest(
-        features,
-        list(request.data.names),
-        kind,
-        request.meta.puid,
-        feedback.reward,
-        partial(datadef_to_array, truth.data),
-        routing,
-        lambda: feedback,
+        features, names, kind, request.meta.puid, feedback.reward, truth, routing, lambda: feedback
     )
 
 
