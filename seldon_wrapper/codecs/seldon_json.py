@@ -50,6 +50,11 @@ def _has_long_integer(raw: bytes) -> bool:
     return False
 
 
+#: Deepest JSON nesting read (orjson's limit; the stdlib, which reads NaN tokens and long
+#: integers, stops at Python's recursion limit, about 1,000). Deeper is a client error (400).
+MAX_JSON_DEPTH = 1024
+
+
 def loads(data: bytes | str) -> Any:
     """Parse JSON as Python's json did (the original's parser), fast.
 
@@ -57,12 +62,17 @@ def loads(data: bytes | str) -> Any:
     and integers beyond 64 bits (kept exact).
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    if _has_long_integer(raw):
-        return json.loads(data)
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return json.loads(data)
+        if _has_long_integer(raw):
+            return json.loads(data)
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            if "recursion" in str(exc).lower():
+                raise RecursionError from None
+            return json.loads(data)
+    except RecursionError:
+        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
 
 
 def _jsonable_array(array: np.ndarray) -> Any:
@@ -168,7 +178,7 @@ def _array_from_data(data: dict) -> tuple[Any, str]:
 
         try:
             proto = json_format.ParseDict(data["tftensor"], tensor_pb2.TensorProto())
-        except json_format.ParseError as exc:
+        except (json_format.ParseError, TypeError, ValueError, AttributeError) as exc:
             raise _bad(f"Invalid tftensor: {exc}") from None
         return tftensor.to_ndarray(proto), TFTENSOR
     return np.array([]), DATA

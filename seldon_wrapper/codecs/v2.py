@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import math
 import struct
 from dataclasses import dataclass, field
@@ -112,7 +113,7 @@ def datatype_of(array: np.ndarray) -> str:
 def _check_header(name: Any, datatype: Any, shape: Any) -> tuple[str, str, list[int]]:
     if not isinstance(name, str) or not name:
         raise bad_request("Every tensor needs a 'name'")
-    if datatype not in DTYPES:
+    if not isinstance(datatype, str) or datatype not in DTYPES:
         raise bad_request(f"Tensor '{name}': unsupported datatype {datatype!r}")
     if not isinstance(shape, (list, tuple)) or not all(
         isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
@@ -162,30 +163,65 @@ def _decode_base64(array: np.ndarray, name: str) -> np.ndarray:
     return out.reshape(array.shape)
 
 
-# numpy 2 refuses Python integers outside an integer dtype's range; numpy 1.26 wraps them
-# (300 as INT8 becomes 44) with only a DeprecationWarning.
-_NUMPY_WRAPS_INTEGERS = int(np.__version__.split(".")[0]) < 2
+def _holds_bool(values: Any, depth: int) -> bool:
+    """Whether nested lists ``depth`` deep hold a bool, which numpy reads as 0 or 1 beside numbers."""
+    items = values if isinstance(values, (list, tuple)) else [values]
+    for _ in range(depth - 1):
+        items = itertools.chain.from_iterable(items)
+    return bool in map(type, items)
 
 
-def _to_dtype(values: Any, dtype: np.dtype) -> np.ndarray:
-    """Values -> array of ``dtype``; integers outside its range are an error on every numpy."""
-    if _NUMPY_WRAPS_INTEGERS and dtype.kind in "iu":
-        exact = np.array(values, dtype=object).ravel()
-        try:
-            low, high = (exact.min(), exact.max()) if exact.size else (0, 0)
-        except TypeError:  # not numbers: the conversion below reports it
-            low = high = 0
+def _exact(items: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """What numpy cannot read in one array type, element by element: null (NaN) beside numbers
+    in a float tensor; whole floats, or integers beyond 64 bits, in an integer tensor."""
+    if dtype.kind == "f" and all(item is None or type(item) in (int, float) for item in items.flat):
+        return items.astype(np.float64)
+    whole = (type(item) is int or (type(item) is float and item.is_integer()) for item in items.flat)
+    if dtype.kind in "iu" and all(whole):
         info = np.iinfo(dtype)
-        if isinstance(low, (int, float)) and (low < info.min or high > info.max):
+        if items.min() < info.min or items.max() > info.max:
             raise OverflowError(f"values outside the range of {dtype.name}")
-    return np.array(values, dtype=dtype)
+        return items.astype(dtype)
+    raise ValueError(f"values that are not all {'numbers' if dtype.kind == 'f' else 'integers'}")
 
 
-def _typed_array(name: str, datatype: str, shape: list[int], values: Any, verb: str) -> np.ndarray:
+def _to_dtype(values: Any, dtype: np.dtype, bools: bool = True) -> np.ndarray:
+    """Values -> array of ``dtype`` only when the datatype holds each value as it is: a fraction,
+    NaN or out-of-range number in an integer tensor, a string or a bool for a number, a number
+    for a bool or one beyond a float type's range is an error (numpy would truncate, wrap,
+    round or read it silently). ``bools``: whether ``values`` may hold any bool at all."""
+    found = np.array(values)
+    kind, target = found.dtype.kind, dtype.kind
+    if found.size == 0:
+        return found.astype(dtype)
+    if target != "b" and (kind == "O" or (kind == "f" and target in "iu")):
+        found = _exact(found if kind == "O" else np.array(values, dtype=object), dtype)
+        kind = found.dtype.kind
+    if kind not in "biuf":
+        raise ValueError("values must all be numbers" if target != "b" else "values must all be booleans")
+    if target == "b":
+        if kind != "b" and not np.isin(found, (0, 1)).all():
+            raise ValueError("values must all be booleans")
+    elif kind == "b" or (bools and _holds_bool(values, found.ndim)):
+        raise ValueError("a boolean is not a number")
+    if target in "iu":
+        info = np.iinfo(dtype)
+        if found.min() < info.min or found.max() > info.max:
+            raise OverflowError(f"values outside the range of {dtype.name}")
+    with np.errstate(over="ignore"):
+        out = found.astype(dtype, copy=False)
+    if out is not found and target == "f" and kind == "f" and (np.isinf(out) != np.isinf(found)).any():
+        raise OverflowError(f"values outside the range of {dtype.name}")
+    return out
+
+
+def _typed_array(
+    name: str, datatype: str, shape: list[int], values: Any, verb: str, bools: bool = True
+) -> np.ndarray:
     """Numbers (flat or nested) -> array of ``shape``; a value or size mismatch is a 400 (``verb``:
     the word its message uses, "match" for JSON and "fit" for gRPC)."""
     try:
-        array = _to_dtype(values, DTYPES[datatype])
+        array = _to_dtype(values, DTYPES[datatype], bools)
     except (ValueError, TypeError, OverflowError) as exc:
         raise bad_request(f"Tensor '{name}': data does not {verb} datatype {datatype} ({exc})") from None
     if array.size != math.prod(shape):
@@ -193,15 +229,16 @@ def _typed_array(name: str, datatype: str, shape: list[int], values: Any, verb: 
     return array.reshape(shape)
 
 
-def array_from_json(name: str, datatype: str, shape: list[int], data: Any) -> np.ndarray:
-    """JSON ``data`` (flat or nested) -> array of ``shape``; a size mismatch is a 400."""
+def array_from_json(name: str, datatype: str, shape: list[int], data: Any, bools: bool = True) -> np.ndarray:
+    """JSON ``data`` (flat or nested) -> array of ``shape``; a size mismatch is a 400. ``bools``
+    False says the request holds no JSON boolean (no need to look for one among numbers)."""
     if datatype == "BYTES":
         items = _flatten(data)
         for item in items:
             if not isinstance(item, str):
                 raise bad_request(f"Tensor '{name}': BYTES elements must be strings in JSON")
         return _bytes_array(items, shape, name)
-    return _typed_array(name, datatype, shape, data, "match")
+    return _typed_array(name, datatype, shape, data, "match", bools)
 
 
 def array_from_raw(name: str, datatype: str, shape: list[int], raw: bytes) -> np.ndarray:
@@ -244,8 +281,9 @@ def raw_from_array(array: np.ndarray, datatype: str) -> bytes:
 # -- JSON requests (REST) -------------------------------------------------------------------
 
 
-def decode_json_request(body: Any, tail: bytes = b"") -> Request:
-    """A V2 JSON request (and its binary tail, if the binary extension was used)."""
+def decode_json_request(body: Any, tail: bytes = b"", bools: bool = True) -> Request:
+    """A V2 JSON request (and its binary tail, if the binary extension was used); ``bools`` as
+    in ``array_from_json``."""
     if not isinstance(body, dict):
         raise bad_request("The inference request must be a JSON object")
     inputs = body.get("inputs")
@@ -274,7 +312,7 @@ def decode_json_request(body: Any, tail: bytes = b"") -> Request:
             offset += size
             binary = True
         elif "data" in item:
-            array = array_from_json(name, datatype, shape, item["data"])
+            array = array_from_json(name, datatype, shape, item["data"], bools)
         else:
             raise bad_request(f"Tensor '{name}' has no 'data'")
         if datatype == "BYTES" and params.get("content_type") == "base64":
@@ -404,7 +442,7 @@ def decode_proto_request(request: Any) -> Request:
         elif field_name is None:
             raise bad_request(f"Tensor '{name}': {datatype} data must be sent in raw_input_contents")
         else:
-            array = _typed_array(name, datatype, shape, typed, "fit")
+            array = _typed_array(name, datatype, shape, typed, "fit", bools=False)
         if datatype == "BYTES" and params.get("content_type") == "base64":
             array = _decode_base64(array, name)
         tensors.append(Tensor(name, datatype, list(array.shape), array, params))

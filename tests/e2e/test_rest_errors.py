@@ -164,6 +164,20 @@ def test_json_content_type_without_json_is_400(server, body, method):
     assert_seldon_error(response, 400, info=NO_JSON)
 
 
+DEEP = b'{"data":{"ndarray":' + b"[" * 100_000 + b"1" + b"]" * 100_000 + b"}}"
+
+
+@pytest.mark.parametrize("body", [DEEP, DEEP.replace(b"1", b"NaN")], ids=["orjson", "stdlib"])
+def test_json_nested_too_deeply_is_400_and_the_server_goes_on(server, body):
+    response = call(server, "POST", "/api/v1.0/predictions", data=body, headers=JSON_HEADERS)
+    assert_seldon_error(response, 400, info=NO_JSON)
+    form = call(server, "POST", "/predict", data={"json": body.decode()})
+    assert "nested deeper than 1024 levels" in assert_seldon_error(form, 400)
+    response = call(server, "POST", "/predict", data=GOOD_BODY, headers=JSON_HEADERS)
+    assert response.text == GOOD_ANSWER
+    assert "Traceback" not in server.log()
+
+
 @pytest.mark.parametrize("path", ["/transform-input", "/transform-output", "/api/v1.0/predictions"])
 def test_malformed_json_body_on_other_endpoints(server, path):
     response = call(server, "POST", path, data=b"{not json", headers=JSON_HEADERS)

@@ -250,6 +250,18 @@ def _int8_out_of_range():
     return request
 
 
+def _int16_beyond_range():
+    request = pb.ModelInferRequest(model_name=PROBE)
+    request.inputs.add(name="x", datatype="INT16", shape=[2]).contents.int_contents.extend([1, 40000])
+    return request
+
+
+def _uint8_beyond_range():
+    request = pb.ModelInferRequest(model_name=PROBE)
+    request.inputs.add(name="x", datatype="UINT8", shape=[1]).contents.uint_contents.append(256)
+    return request
+
+
 def _not_base64():
     request = typed_request(PROBE, {"b": ("BYTES", np.array([b"not base64!!"], dtype=object))})
     request.inputs[0].parameters["content_type"].string_param = "base64"
@@ -272,6 +284,8 @@ INVALID = {
     "no inputs": lambda: pb.ModelInferRequest(model_name=PROBE),
     "FP16 without raw contents": _fp16_typed,
     "INT8 value out of range": _int8_out_of_range,
+    "INT16 value out of range": _int16_beyond_range,
+    "UINT8 value out of range": _uint8_beyond_range,
     "not base64": _not_base64,
     "unknown requested output": _unknown_output,
 }

@@ -294,6 +294,31 @@ def test_requested_output_order_is_honoured(probe):
     assert [output["name"] for output in response.json()["outputs"]] == ["labels", "scores"]
 
 
+@pytest.mark.parametrize(
+    "datatype, data",
+    [("INT32", [1.5, 2]), ("INT8", [1, 300]), ("FP32", [True, 2.0]), ("FP64", ["1", 2]), ("UINT8", [-1, 1])],
+)
+def test_values_the_datatype_cannot_hold_are_400_naming_the_input(probe, datatype, data):
+    def body(values):
+        return {"inputs": [tensor("height", datatype, [2], values)], "parameters": {"kind": "arrays"}}
+
+    message = f"Tensor 'height': data does not match datatype {datatype}"
+    assert_error(infer(probe, PROBE, body(data)), 400, message)
+    infer_ok(probe, PROBE, body([1, 0]))
+
+
+def test_json_nested_too_deeply_is_400(probe):
+    deep = b'{"inputs": [{"name": "x", "datatype": "FP32", "shape": [1], "data": ' + b"[" * 50_000
+    response = requests.post(
+        infer_url(probe, PROBE),
+        data=deep + b"]" * 50_000 + b"}]}",
+        headers={"Content-Type": "application/json"},
+        timeout=TIMEOUT,
+    )
+    assert_error(response, 400, "nested deeper than 1024 levels")
+    infer_ok(probe, PROBE, {"inputs": [FP32_22], "parameters": {"kind": "arrays"}})
+
+
 def test_unknown_requested_output_is_400(probe):
     assert_error(kind(probe, "arrays", outputs=[{"name": "nope"}]), 400, "nope")
     body = {"inputs": [FP32_22], "outputs": [{"name": "first"}, {"name": "second"}]}

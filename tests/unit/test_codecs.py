@@ -642,3 +642,16 @@ def test_dumps_finds_every_null_orjson_writes(obj):
     """orjson writes NaN/inf as null; dumps must re-encode those with the original's tokens."""
     out = seldon_json.dumps(obj)
     assert out == (json.dumps(obj, sort_keys=True, separators=(",", ":")) + "\n").encode()
+
+
+@pytest.mark.parametrize(
+    "inner", [b"1", b"NaN", b"123456789012345678901234567890"], ids=["orjson", "nan", "long"]
+)
+def test_json_nested_deeper_than_the_bound_is_a_value_error(inner):
+    deep = b"[" * 20_000 + inner + b"]" * 20_000
+    with pytest.raises(ValueError, match="nested deeper than 1024 levels"):
+        seldon_json.loads(deep)
+    nested = seldon_json.loads(b"[" * 500 + inner + b"]" * 500)
+    for _ in range(500):
+        (nested,) = nested
+    assert nested in (1, 123456789012345678901234567890) or nested != nested  # NaN

@@ -187,6 +187,50 @@ def test_json_values_that_do_not_fit_the_datatype_are_a_400(datatype, data):
     assert status_of(v2.array_from_json, "x", datatype, [1], data) == 400
 
 
+@pytest.mark.parametrize(
+    "datatype, data",
+    [
+        ("INT32", [1.5, 2]),  # numpy would truncate to [1, 2]
+        ("INT64", [float("nan"), 1]),
+        ("INT8", [1.0, 128.0]),
+        ("UINT64", [-1, 2**63]),
+        ("INT32", [True, False]),
+        ("FP32", [True, 2.5]),  # numpy would read True as 1.0
+        ("INT16", [[1], [False]]),
+        ("FP32", [1e39, 1.0]),  # beyond float32: numpy would answer inf
+        ("FP16", [70000.0, 1.0]),
+        ("FP64", ["1.5", 2.0]),  # numpy would parse the string
+        ("INT32", ["7", 2]),
+        ("BOOL", [2, 0]),
+        ("BOOL", ["true", False]),
+        ("FP64", [1.0, None, True]),
+    ],
+)
+def test_json_values_the_datatype_cannot_hold_as_they_are_are_a_400(datatype, data):
+    assert status_of(v2.array_from_json, "x", datatype, [len(data)], data) == 400
+
+
+@pytest.mark.parametrize(
+    "datatype, data, expected",
+    [
+        ("INT32", [1.0, -2.0], [1, -2]),  # whole numbers lose nothing
+        ("FP32", [1, 2], [1.0, 2.0]),
+        ("BOOL", [1, 0], [True, False]),
+        ("UINT64", [2**64 - 1, 0], [2**64 - 1, 0]),
+        ("INT8", [-128, 127], [-128, 127]),
+        ("FP64", [float("inf"), 2**70], [float("inf"), float(2**70)]),
+    ],
+)
+def test_json_values_the_datatype_holds_exactly_are_taken(datatype, data, expected):
+    assert v2.array_from_json("x", datatype, [2], data).tolist() == expected
+
+
+def test_a_bool_among_numbers_is_found_unless_the_caller_knows_there_is_none():
+    assert status_of(v2.array_from_json, "x", "FP64", [2, 2], [[1.5, 2.0], [True, 3.0]]) == 400
+    array = v2.array_from_json("x", "FP64", [2, 2], [[1.5, 2.0], [1.0, 3.0]], bools=False)
+    assert array.tolist() == [[1.5, 2.0], [1.0, 3.0]]
+
+
 def test_json_null_is_nan_for_floats():
     array = v2.array_from_json("x", "FP64", [2], [1.0, None])
     assert array[0] == 1.0 and np.isnan(array[1])
