@@ -59,6 +59,12 @@ def build_parser(defaults: Settings) -> argparse.ArgumentParser:
         help="max gRPC message size in bytes, sent and received (overrides the annotation)",
     )
     parser.add_argument(
+        "--max-request-size",
+        type=int,
+        default=defaults.max_request_size,
+        help="largest REST request body in bytes, else 413 (default 32 MiB; 0: no limit)",
+    )
+    parser.add_argument(
         "--grpc-grace-period",
         type=float,
         default=defaults.grpc_grace_period,

@@ -104,6 +104,8 @@ class MetricsRecorder(Protocol):
         self, protocol: str, endpoint: str, method: str, code: str, seconds: float
     ) -> None: ...
 
+    def record_refused(self, limit: str) -> None: ...
+
 
 class NullRecorder:
     """Records nothing: used when no metrics server runs (in-process use, unit tests)."""
@@ -117,6 +119,9 @@ class NullRecorder:
     def record_request(self, protocol: str, endpoint: str, method: str, code: str, seconds: float) -> None:
         return None
 
+    def record_refused(self, limit: str) -> None:
+        return None
+
 
 # -- Prometheus ---------------------------------------------------------------------------------
 
@@ -125,6 +130,7 @@ TIMER_BUCKETS = tuple(float(bound) for bound in np.logspace(-3, math.log10(30), 
 REQUEST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 REQUESTS_TOTAL = "seldon_api_model_requests"  # exposed as seldon_api_model_requests_total
 REQUEST_SECONDS = "seldon_api_model_request_duration_seconds"
+REFUSED_TOTAL = "seldon_api_refused_requests"  # exposed as seldon_api_refused_requests_total
 _REQUEST = "REQUEST"
 _INVALID = re.compile(r"[^a-zA-Z0-9_]")
 
@@ -245,6 +251,11 @@ class PrometheusRecorder:
             children = self._request_children[key] = (timing, count)
         children[0].observe(seconds)
         children[1].inc()
+
+    def record_refused(self, limit: str) -> None:
+        """A request refused by one of the server's limits (``limit`` names which)."""
+        labels = {"limit": limit, "model_name": self.defaults["model_name"]}
+        self._metric(COUNTER, REFUSED_TOTAL, tuple(sorted(labels))).labels(**labels).inc()
 
     def exposition(self) -> bytes:
         """The Prometheus text exposition of everything recorded (by every process)."""

@@ -28,6 +28,7 @@ from seldon_wrapper.component import Component
 from seldon_wrapper.dataplane import Dataplane
 from seldon_wrapper.metrics import MetricsRecorder, PrometheusRecorder
 from seldon_wrapper.rest.app import create_app
+from seldon_wrapper.rest.limits import BodyLimit
 from seldon_wrapper.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -208,7 +209,9 @@ def run(settings: Settings, metrics_dir: str | None = None) -> int:
             from seldon_wrapper import speedups
 
             options.update(speedups.install(app, dataplane))
-        application = RestApplication(app, component, settings, options)
+        application = RestApplication(
+            BodyLimit(app, settings.max_request_size, dataplane.recorder), component, settings, options
+        )
         application.cfg.set("on_exit", lambda arbiter: children.stop())
         logger.info(
             "Serving REST on %s:%s with %d worker(s), %d thread(s) each",

@@ -309,7 +309,7 @@ class KeepAliveWorker(base.Worker):
                 self.log.access(resp, req, environ, datetime.now() - request_start)
                 if hasattr(respiter, "close"):
                     respiter.close()
-            return not resp.should_close()
+            return not resp.should_close() and resp.status_code != 413  # the body was not read
         except OSError:
             raise  # the client went away (or the socket failed): _serve closes quietly
         except (Exception, SystemExit):

@@ -40,6 +40,7 @@ def test_defaults_without_env(env):
     assert (s.http_port, s.grpc_port, s.metrics_port) == (9000, 5000, 6000)
     assert s.access_log is False
     assert s.speedups is True
+    assert s.max_request_size == 32 * 1024 * 1024
     assert (s.grpc_workers, s.grpc_threads) == (1, 1)
     assert s.metrics_endpoint == "/metrics"
     assert s.predictive_unit_id is None
@@ -124,6 +125,8 @@ ENV_CASES = [
     ("SELDON_SPEEDUPS", "false", "speedups", False),
     ("SELDON_SPEEDUPS", "0", "speedups", False),
     ("SELDON_SPEEDUPS", "true", "speedups", True),
+    ("SELDON_MAX_REQUEST_SIZE", "1000", "max_request_size", 1000),
+    ("SELDON_MAX_REQUEST_SIZE", "0", "max_request_size", 0),
 ]
 
 
@@ -175,6 +178,7 @@ FLAG_CASES = [
     ("--access-log", "false", "GUNICORN_ACCESS_LOG", "true", "access_log", False),
     ("--speedups", "false", "SELDON_SPEEDUPS", "true", "speedups", False),
     ("--speedups", "true", "SELDON_SPEEDUPS", "false", "speedups", True),
+    ("--max-request-size", "2048", "SELDON_MAX_REQUEST_SIZE", "1000", "max_request_size", 2048),
 ]
 
 
