@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 0.0.0.0
 
-.PHONY: install serve test test-plain test-oldest lint proto proto-check clean
+.PHONY: install serve test test-plain test-fuzz test-oldest lint proto proto-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ test: install
 # it too. Tests of the machinery itself switch it on for their own servers.
 test-plain: install
 	SELDON_SPEEDUPS=false $(BIN)/python -m pytest -q tests
+
+# A longer run of the codec fuzz tests (tests/unit/test_codecs_fuzz.py, about 40 s).
+test-fuzz: install
+	SELDON_FUZZ_EXAMPLES=3000 $(BIN)/python -m pytest -q tests/unit/test_codecs_fuzz.py
 
 lint: install
 	$(BIN)/ruff check .

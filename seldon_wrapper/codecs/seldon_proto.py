@@ -113,7 +113,12 @@ def encode_response(
     """A SeldonMessage for a user result; ``meta`` is the merged meta dict."""
     meta_proto = parse_json(meta, prediction_pb2.Meta()) if meta else prediction_pb2.Meta()
     if isinstance(result, (np.ndarray, list)):
-        array = np.array(result)
+        try:
+            array = np.array(result)
+        except ValueError as exc:
+            raise SeldonMicroserviceException(
+                f"Model returned an array numpy cannot represent: {exc}", status_code=500
+            ) from None
         names = class_names(array.shape[1]) if array.ndim > 1 else []
         numeric = np.issubdtype(array.dtype, np.number)
         if data_kind is None:
