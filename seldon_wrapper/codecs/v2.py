@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from seldon_wrapper.codecs.message import ParsedArray
 from seldon_wrapper.errors import SeldonMicroserviceException
 
 DTYPES: dict[str, Any] = {
@@ -190,7 +191,7 @@ def _to_dtype(values: Any, dtype: np.dtype, bools: bool = True) -> np.ndarray:
     NaN or out-of-range number in an integer tensor, a string or a bool for a number, a number
     for a bool or one beyond a float type's range is an error (numpy would truncate, wrap,
     round or read it silently). ``bools``: whether ``values`` may hold any bool at all."""
-    found = np.array(values)
+    found = np.asarray(values)
     kind, target = found.dtype.kind, dtype.kind
     if found.size == 0:
         return found.astype(dtype)
@@ -238,6 +239,8 @@ def array_from_json(name: str, datatype: str, shape: list[int], data: Any, bools
             if not isinstance(item, str):
                 raise bad_request(f"Tensor '{name}': BYTES elements must be strings in JSON")
         return _bytes_array(items, shape, name)
+    if type(data) is ParsedArray:  # float64 already (speedups/ndarrays.py), checked as a list is
+        data = data.array
     return _typed_array(name, datatype, shape, data, "match", bools)
 
 

@@ -8,6 +8,8 @@ compressed, and may carry a binary tail (``Inference-Header-Content-Length``).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 from flask import Blueprint, Response, request
@@ -50,7 +52,9 @@ def _decompress(data: bytes, encoding: str) -> bytes:
     return data
 
 
-def parse_infer_request(data: bytes, header_length: str | None, encoding: str) -> v2.Request:
+def parse_infer_request(
+    data: bytes, header_length: str | None, encoding: str, parse: Callable[[bytes], Any] | None = None
+) -> v2.Request:
     """The request from the raw body, its binary tail and the protocol headers."""
     body = _decompress(data, encoding)
     tail = b""
@@ -64,10 +68,12 @@ def parse_infer_request(data: bytes, header_length: str | None, encoding: str) -
         body, tail = body[:length], body[length:]
     if not body:
         raise v2.bad_request("Empty inference request")
-    try:
-        parsed = seldon_json.loads(body)
-    except ValueError as exc:
-        raise v2.bad_request(f"The inference request is not valid JSON: {exc}") from None
+    parsed = parse(body) if parse is not None else None  # large float data straight to numpy
+    if parsed is None:
+        try:
+            parsed = seldon_json.loads(body)
+        except ValueError as exc:
+            raise v2.bad_request(f"The inference request is not valid JSON: {exc}") from None
     return v2.decode_json_request(parsed, tail, bools=_may_hold_bools(body))
 
 
@@ -81,13 +87,20 @@ def _may_hold_bools(body: bytes) -> bool:
 
 
 def infer_response(
-    adapter: V2Adapter, name: str, version: str | None, data: bytes, header_length: str | None, encoding: str
+    adapter: V2Adapter,
+    name: str,
+    version: str | None,
+    data: bytes,
+    header_length: str | None,
+    encoding: str,
+    parse: Callable[[bytes], Any] | None = None,
 ) -> tuple[int, list[tuple[str, str]], bytes]:
-    """One inference: (status, headers, body). Raises SeldonMicroserviceException on errors."""
+    """One inference: (status, headers, body). Raises SeldonMicroserviceException on errors.
+    ``parse`` may read the JSON first, as in ``parse_infer_request``."""
     adapter.check_model(name, version)
     if not adapter.ready:
         raise SeldonMicroserviceException(f"Model {name} is not ready yet.", status_code=503)
-    req = parse_infer_request(data, header_length, encoding)
+    req = parse_infer_request(data, header_length, encoding, parse)
     outputs, parameters = adapter.infer(req)
     head, tail = v2.encode_json_response(
         outputs,

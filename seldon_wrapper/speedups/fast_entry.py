@@ -46,6 +46,7 @@ class FastEntry:
         self.recorder = dataplane.recorder
         # Large ndarrays may go straight to numpy when no user method sees the request dict.
         self.parse = ndarrays.loads_message if dataplane.component.predict.request_is_private else None
+        self.parse_v2 = ndarrays.loads_v2_request  # V2 users only ever see arrays
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if (
@@ -74,6 +75,7 @@ class FastEntry:
                 _read_body(environ),
                 environ.get("HTTP_INFERENCE_HEADER_CONTENT_LENGTH"),
                 environ.get("HTTP_CONTENT_ENCODING", ""),
+                self.parse_v2,
             )
         except Exception as exc:
             status, body = rest_v2.failure_answer(f"POST {environ['PATH_INFO']}", exc)

@@ -38,6 +38,13 @@ class NdarrayParser:
 
     def loads_message(self, raw: bytes) -> dict | None:
         """The SeldonMessage with its ndarray already in numpy, or ``None`` to parse it as usual."""
+        return self._parse(raw, _message)
+
+    def loads_v2_request(self, raw: bytes) -> dict | None:
+        """The V2 request with its FP32/FP64 ``data`` already in numpy, or ``None``."""
+        return self._parse(raw, _v2_request)
+
+    def _parse(self, raw: bytes, build: Any) -> dict | None:
         if len(raw) < MIN_BODY_BYTES:
             return None
         try:
@@ -46,7 +53,7 @@ class NdarrayParser:
             parser = simdjson.Parser()
         try:
             doc = parser.parse(raw)
-            message = _message(doc, raw)
+            message = build(doc, raw)
             del doc  # no proxy into the parser may outlive its return to the pool
         except _PARSE_ERRORS:
             message = None
@@ -95,6 +102,41 @@ def _message(doc: Any, raw: bytes) -> dict | None:
         return None
     message["data"] = data_dict
     return message
+
+
+def _v2_request(doc: Any, raw: bytes) -> dict | None:
+    """V2 float tensors' data as float64 arrays; the codec checks and casts them like lists."""
+    if type(doc) is not simdjson.Object or _keys(doc) is None or "inputs" not in doc:
+        return None
+    inputs, arrays = doc["inputs"], 0
+    if type(inputs) is not simdjson.Array:
+        return None
+    request = {key: _python(doc[key]) for key in doc if key != "inputs"}
+    request["inputs"] = []
+    for item in inputs:
+        if type(item) is not simdjson.Object or _keys(item) is None:
+            return None
+        entry = {key: _python(item[key]) for key in item if key != "data"}
+        if "data" in item:
+            data = item["data"]
+            if type(data) is simdjson.Array and entry.get("datatype") in ("FP32", "FP64"):
+                shape, count = _shape(data)
+                values = _doubles(data, shape) if shape else None
+                if values is None:
+                    return None  # booleans, strings, nulls, ragged or empty: the codec decides
+                entry["data"], arrays = ParsedArray(values), arrays + count
+            else:
+                entry["data"] = _python(data)
+        request["inputs"].append(entry)
+    rest_arrays = _count_arrays(request)  # as in _message: no array may hide in a leaf
+    if rest_arrays < 0 or raw.count(b"[") != arrays + rest_arrays:
+        return None
+    return request
+
+
+def _doubles(data: Any, shape: list[int]) -> np.ndarray | None:
+    values = np.frombuffer(data.as_buffer(of_type="d"), dtype=np.float64)
+    return values.reshape(shape).copy() if values.size == math.prod(shape) else None
 
 
 def _shape(ndarray: Any) -> tuple[list[int], int]:

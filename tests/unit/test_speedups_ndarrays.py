@@ -189,3 +189,92 @@ def test_parsers_are_reused_and_released():
     assert _check_same(body)
     PARSER.release()
     assert PARSER.idle == []
+
+
+# -- V2 requests --------------------------------------------------------------------------------
+
+
+def _v2_outcome(body: bytes, parse):
+    """Everything the V2 codec makes of a request: tensors (bit for bit) or the error."""
+    from seldon_wrapper.errors import SeldonMicroserviceException
+    from seldon_wrapper.rest import v2 as rest_v2
+
+    try:
+        request = rest_v2.parse_infer_request(body, None, "", parse)
+    except SeldonMicroserviceException as exc:
+        return ("refused", exc.status_code, exc.message)
+    tensors = [
+        (t.name, t.datatype, t.shape, t.array.dtype.str, t.array.tobytes(), t.parameters)
+        for t in request.inputs
+    ]
+    return (request.id, request.parameters, request.outputs, tensors)
+
+
+def _v2_same(body: bytes) -> bool:
+    """The fast parse gives what the ordinary one gives; returns whether it took the body."""
+    assert _v2_outcome(body, PARSER.loads_v2_request) == _v2_outcome(body, None)
+    return PARSER.loads_v2_request(body) is not None
+
+
+def test_a_large_v2_float_tensor_takes_the_numpy_path():
+    rows = np.random.default_rng(1).uniform(-1000, 1000, (1000, 100)).round(4).tolist()
+    tensor = {"name": "input-0", "shape": [1000, 100], "datatype": "FP64", "data": rows}
+    body = json.dumps({"id": "a", "inputs": [tensor], "parameters": {"p": [1]}}).encode()
+    assert len(body) > ndarrays.MIN_BODY_BYTES
+    assert _v2_same(body)
+    assert _v2_same(body.replace(b'"FP64"', b'"FP32"'))
+
+
+v2_values = st.one_of(
+    st.floats(width=64),
+    st.integers(-(2**70), 2**70),
+    st.booleans(),
+    st.none(),
+    st.sampled_from(["1.5", 1e39, -0.0]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(1, 4).flatmap(
+        lambda w: st.lists(st.lists(v2_values, min_size=w, max_size=w), min_size=1, max_size=4)
+    )
+    | st.lists(v2_values, max_size=6)
+    | st.lists(st.lists(v2_values, max_size=3), max_size=3),
+    st.sampled_from(["FP64", "FP32", "INT64", "BOOL"]),
+    st.lists(st.integers(0, 4), max_size=3),
+)
+def test_random_v2_tensors_read_as_the_ordinary_path_reads_them(data, datatype, shape):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ndarrays, "MIN_BODY_BYTES", 0)
+        body = json.dumps({"inputs": [{"name": "x", "datatype": datatype, "shape": shape, "data": data}]})
+        _v2_same(body.encode())
+
+
+@pytest.mark.parametrize(
+    "data",
+    [[[1.0, 2.0], [3.0]], [[1.0, [2.0]], [3.0, 4.0]], [1.0, True], [1.0, None], [], [[]], [1.0, "2"]],
+)
+def test_doubtful_v2_data_takes_the_ordinary_path(any_size, data):
+    body = json.dumps({"inputs": [{"name": "x", "datatype": "FP64", "shape": [2, 2], "data": data}]}).encode()
+    assert not _v2_same(body)
+
+
+def test_v2_over_rest_gives_the_flask_routes_answer_for_large_tensors(any_size):
+    from seldon_wrapper.rest.app import create_app
+
+    class Identity:
+        def predict(self, X, names):
+            return X
+
+    dataplane = Dataplane(Component(Identity()), Settings())
+    dataplane.component.load()
+    rows = np.random.default_rng(2).uniform(-5, 5, (50, 20)).tolist()
+    body = json.dumps({"inputs": [{"name": "input-0", "shape": [50, 20], "datatype": "FP32", "data": rows}]})
+    answers = []
+    for app in (app_with_speedups(dataplane), create_app(dataplane)):
+        response = app.test_client().post(
+            "/v2/models/Identity/infer", data=body, content_type="application/json"
+        )
+        answers.append((response.status_code, response.data))
+    assert answers[0] == answers[1] and answers[0][0] == 200
