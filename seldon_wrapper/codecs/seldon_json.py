@@ -119,12 +119,17 @@ def dumps(obj: Any) -> bytes:
     integers beyond 64 bits (orjson refuses them).
     """
     try:
-        out = orjson.dumps(obj, default=_default, option=_DUMP_OPTIONS)
-    except TypeError:
-        return _stdlib_dumps(obj)
-    if not out.isascii() or _has_null(out):
-        return _stdlib_dumps(obj)
-    return out
+        try:
+            out = orjson.dumps(obj, default=_default, option=_DUMP_OPTIONS)
+        except TypeError:
+            return _stdlib_dumps(obj)
+        if not out.isascii() or _has_null(out):
+            return _stdlib_dumps(obj)
+        return out
+    except (TypeError, ValueError, RecursionError) as exc:  # the model's answer, not the client's
+        raise SeldonMicroserviceException(
+            f"Model returned a value JSON cannot hold: {exc}", status_code=500
+        ) from None
 
 
 def _has_null(out: bytes) -> bool:

@@ -71,8 +71,9 @@ def datadef_to_array(data: Any) -> np.ndarray:
         except ValueError as exc:
             raise SeldonMicroserviceException(f"Invalid tensor: {exc}") from None
     if which == "ndarray":
+        values = _as_dict(data.ndarray, "ndarray")
         try:
-            return np.array(json_format.MessageToDict(data.ndarray))
+            return np.array(values)
         except ValueError as exc:
             raise SeldonMicroserviceException(f"Invalid ndarray: {exc}") from None
     if which == "tftensor":
@@ -80,11 +81,19 @@ def datadef_to_array(data: Any) -> np.ndarray:
     return np.array([])
 
 
+def _as_dict(message: Any, field: str) -> Any:
+    """A Struct/ListValue/message as JSON values; NaN or Infinity in a Value is a client error."""
+    try:
+        return json_format.MessageToDict(message)
+    except (json_format.Error, ValueError) as exc:
+        raise SeldonMicroserviceException(f"Invalid {field}: {exc}") from None
+
+
 def decode_message(msg: Any) -> Decoded:
     """Decode one SeldonMessage proto; a message with no payload is a client error."""
     if not isinstance(msg, SeldonMessage):
         raise SeldonMicroserviceException(f"Invalid request data type: {msg!r}")
-    meta = json_format.MessageToDict(msg.meta) if msg.HasField("meta") else {}
+    meta = _as_dict(msg.meta, "meta") if msg.HasField("meta") else {}
     which = msg.WhichOneof("data_oneof")
     if which == "data":
         inner = msg.data.WhichOneof("data_oneof")
@@ -95,7 +104,7 @@ def decode_message(msg: Any) -> Decoded:
     if which == "strData":
         return Decoded(msg.strData, [], meta, None)
     if which == "jsonData":
-        return Decoded(json_format.MessageToDict(msg.jsonData), [], meta, None)
+        return Decoded(_as_dict(msg.jsonData, "jsonData"), [], meta, None)
     if which == "customData":
         return Decoded(msg.customData, [], meta, None)
     raise SeldonMicroserviceException("Unknown data in SeldonMessage")
@@ -134,7 +143,12 @@ def encode_response(
         elif kind == TFTENSOR:
             data.tftensor.CopyFrom(tftensor.from_ndarray(array))
         else:
-            data.ndarray.CopyFrom(_list_value(array.tolist() if array.ndim else [array.tolist()]))
+            try:
+                data.ndarray.CopyFrom(_list_value(array.tolist() if array.ndim else [array.tolist()]))
+            except (TypeError, ValueError) as exc:  # bytes or objects: the model's answer
+                raise SeldonMicroserviceException(
+                    f"Model returned values an ndarray cannot hold: {exc}", status_code=500
+                ) from None
         return SeldonMessage(data=data, meta=meta_proto)
     if isinstance(result, str):
         return SeldonMessage(strData=result, meta=meta_proto)

@@ -655,3 +655,23 @@ def test_json_nested_deeper_than_the_bound_is_a_value_error(inner):
     for _ in range(500):
         (nested,) = nested
     assert nested in (1, 123456789012345678901234567890) or nested != nested  # NaN
+
+
+def test_bytes_in_an_answer_are_a_500_saying_so_on_both_transports():
+    request = {"data": {"tftensor": {"dtype": "DT_STRING", "tensorShape": {"dim": [{"size": "1"}]}}}}
+    request["data"]["tftensor"]["stringVal"] = ["YQ=="]
+    features = seldon_json.decode_message(request).features
+    assert features.tolist() == [b"a"]
+    for encode in (
+        lambda: seldon_json.dumps(seldon_json.encode_response(features, TFTENSOR, {}, t_names)),
+        lambda: seldon_proto.encode_response(features, TFTENSOR, {}, t_names),
+    ):
+        with pytest.raises(SeldonMicroserviceException) as info:
+            encode()
+        assert info.value.status_code == 500 and "hold" in info.value.message
+
+
+def test_an_answer_json_cannot_hold_is_a_500_saying_so():
+    with pytest.raises(SeldonMicroserviceException) as info:
+        seldon_json.dumps({"jsonData": {"x": object()}})
+    assert info.value.status_code == 500 and "JSON cannot hold" in info.value.message
