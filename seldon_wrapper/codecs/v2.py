@@ -209,9 +209,13 @@ def _to_dtype(values: Any, dtype: np.dtype, bools: bool = True) -> np.ndarray:
         info = np.iinfo(dtype)
         if found.min() < info.min or found.max() > info.max:
             raise OverflowError(f"values outside the range of {dtype.name}")
-    with np.errstate(over="ignore"):
-        out = found.astype(dtype, copy=False)
-    if out is not found and target == "f" and kind == "f" and (np.isinf(out) != np.isinf(found)).any():
+    if found.dtype == dtype:
+        return found
+    if target != "f" or kind != "f":
+        return found.astype(dtype)
+    with np.errstate(over="ignore"):  # a narrower float: what overflows is refused below
+        out = found.astype(dtype)
+    if (np.isinf(out) != np.isinf(found)).any():
         raise OverflowError(f"values outside the range of {dtype.name}")
     return out
 

@@ -108,7 +108,7 @@ def test_v1_json_messages_answer_or_refuse(message):
     value_or_client_error(seldon_json.decode_message, message)
     answer = answered(DATAPLANE.predict, message, seldon_json)
     if isinstance(answer, dict):
-        seldon_json.dumps(answer)
+        answered(seldon_json.dumps, answer)
 
 
 @FUZZ
