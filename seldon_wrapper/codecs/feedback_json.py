@@ -132,7 +132,7 @@ def decode_feedback(obj: Any) -> FeedbackRequest:
         _message(obj.get("response", {}))
         truth = _message(obj.get("truth", {}))[0]
         reward = float(np.float32(_number(obj.get("reward", 0), _FLOAT32_MAX)))
-    except _Unusual:
+    except (_Unusual, RecursionError):  # deep nesting too: protobuf's parse refuses it as a 400
         return seldon_proto.decode_feedback(seldon_proto.parse_json(obj, seldon_proto.Feedback()))
     routing = obj.get("response", {}).get("meta", {}).get("routing", {})
     message = partial(seldon_proto.parse_json, obj, seldon_proto.Feedback())

@@ -34,7 +34,7 @@ def parse_json(obj: Any, message: Any) -> Any:
         return json_format.ParseDict(obj, message)
     except json_format.ParseError as exc:
         raise SeldonMicroserviceException(f"Invalid JSON: {exc}") from None
-    except (TypeError, ValueError, AttributeError) as exc:
+    except (TypeError, ValueError, AttributeError, RecursionError) as exc:
         raise SeldonMicroserviceException(f"Invalid JSON: {exc}") from None
 
 

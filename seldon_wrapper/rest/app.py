@@ -23,14 +23,12 @@ from seldon_wrapper.errors import BAD_DATA, INTERNAL_ERROR, SeldonMicroserviceEx
 from seldon_wrapper.rest.handler import (
     JSON_MIMETYPE,
     cors_headers,
-    failure_answer,
     is_json_mimetype,
     predict_answer,
     read_json,
     record_request,
 )
-from seldon_wrapper.rest.v2 import create_blueprint
-from seldon_wrapper.rest.v2 import failure_answer as v2_failure_answer
+from seldon_wrapper.rest.v2 import any_failure_answer, create_blueprint
 from seldon_wrapper.v2_adapter import V2Adapter
 
 
@@ -189,11 +187,7 @@ def create_app(dataplane: Dataplane) -> Flask:
                 status_code=status,
                 reason=BAD_DATA if status < 500 else INTERNAL_ERROR,
             )
-        where = f"{request.method} {request.path}"
-        if request.path.startswith("/v2/") or request.path == "/v2":
-            status, body = v2_failure_answer(where, exc)
-        else:
-            status, body = failure_answer(where, exc)
+        status, body = any_failure_answer(request.method, request.path, exc)
         response = Response(body, status=status, mimetype=JSON_MIMETYPE)
         if allow:
             response.headers["Allow"] = ", ".join(allow)

@@ -46,9 +46,9 @@ class BodyLimit:
 
     def _refuse(self, environ: dict, start_response: Callable, exc: Exception) -> Iterable[bytes]:
         self.recorder.record_refused(REST_BODY)
-        path = environ.get("PATH_INFO", "")
-        answer = rest_v2.failure_answer if path.startswith("/v2/") else handler.failure_answer
-        status, body = answer(f"{environ.get('REQUEST_METHOD')} {path}", exc)
+        status, body = rest_v2.any_failure_answer(
+            environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""), exc
+        )
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
         headers += handler.cors_headers(environ.get("HTTP_ORIGIN"), environ.get("REQUEST_METHOD", ""), None)
         start_response(f"{status} REQUEST ENTITY TOO LARGE", headers)

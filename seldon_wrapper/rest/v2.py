@@ -16,6 +16,7 @@ from flask import Blueprint, Response, request
 
 from seldon_wrapper.codecs import seldon_json, v2
 from seldon_wrapper.errors import SeldonMicroserviceException, http_status, log_failure, v2_error_body
+from seldon_wrapper.rest import handler
 from seldon_wrapper.v2_adapter import V2Adapter
 
 HEADER_LENGTH = "Inference-Header-Content-Length"
@@ -121,6 +122,14 @@ def failure_answer(where: str, exc: Exception) -> tuple[int, bytes]:
     """(status, V2 error body) of a failure, logged by the error policy."""
     log_failure(where, exc)
     return http_status(exc), dumps(v2_error_body(exc))
+
+
+def any_failure_answer(method: str, path: str, exc: Exception) -> tuple[int, bytes]:
+    """(status, body) of a failure on any REST path: the V2 error body under ``/v2``, else v1's."""
+    where = f"{method} {path}"
+    if path.startswith("/v2/") or path == "/v2":
+        return failure_answer(where, exc)
+    return handler.failure_answer(where, exc)
 
 
 def _binary_outputs(req: v2.Request, outputs: list[v2.Tensor]) -> set[str]:

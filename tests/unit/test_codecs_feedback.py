@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from seldon_wrapper.codecs import feedback_json, seldon_proto
 from seldon_wrapper.errors import SeldonMicroserviceException
+from tests.unit.json_strategies import json_values, messages
 
 
 def through_protobuf(payload):
@@ -49,20 +50,8 @@ numbers = st.one_of(
     st.sampled_from([3.5e38, -3.4e38, 1e-50, 2**31, -(2**31) - 1, 1.0]),
 )
 leaves = st.one_of(st.none(), st.booleans(), numbers, st.text(max_size=3), st.sampled_from(["1.5", "NaN"]))
-anything = st.recursive(
-    leaves,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
-    max_leaves=6,
-)
-
-
-def mostly(strategy):
-    """The well-formed value most of the time, sometimes any JSON at all in its place."""
-    return st.one_of(*[strategy] * 9, anything)
-
-
-def some(**fields):
-    return st.fixed_dictionaries({}, optional={key: mostly(value) for key, value in fields.items()})
+anything = json_values(leaves, max_leaves=6)
+mostly, some = messages(anything, weight=9)
 
 
 texts = st.text(max_size=3)
@@ -169,3 +158,12 @@ def test_a_payload_that_is_not_an_object_is_refused():
     with pytest.raises(SeldonMicroserviceException) as info:
         feedback_json.decode_feedback([1, 2])
     assert (info.value.message, info.value.status_code) == ("Invalid request data type: [1, 2]", 400)
+
+
+def test_a_deeply_nested_payload_is_refused_as_invalid_json():
+    deep = {"request": {"data": {"ndarray": [1.0]}}}
+    for _ in range(900):  # parseable JSON (under 1,024 levels) but deeper than Python recurses
+        deep = {"request": {"data": {"ndarray": [deep["request"]["data"]["ndarray"]]}}}
+    with pytest.raises(SeldonMicroserviceException) as info:
+        feedback_json.decode_feedback(deep)
+    assert info.value.status_code == 400 and info.value.message.startswith("Invalid JSON: ")

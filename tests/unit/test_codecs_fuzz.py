@@ -25,6 +25,7 @@ from seldon_wrapper.rest import handler
 from seldon_wrapper.rest import v2 as rest_v2
 from seldon_wrapper.settings import Settings
 from seldon_wrapper.v2_adapter import V2Adapter
+from tests.unit.json_strategies import json_values, messages
 
 FUZZ = settings(
     max_examples=int(os.environ.get("SELDON_FUZZ_EXAMPLES", "300")),
@@ -64,19 +65,8 @@ numbers = st.one_of(
     st.integers(-(2**70), 2**70), st.floats(), st.sampled_from([0, 1, -1, 2**31, 2**63, 2**64, 0.5, 1e39])
 )
 leaves = st.one_of(st.none(), st.booleans(), numbers, st.text(max_size=4), st.binary(max_size=4).map(repr))
-anything = st.recursive(
-    leaves,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
-    max_leaves=8,
-)
-
-
-def mostly(strategy):
-    return st.one_of(*[strategy] * 4, anything)
-
-
-def some(**fields):
-    return st.fixed_dictionaries({}, optional={key: mostly(value) for key, value in fields.items()})
+anything = json_values(leaves, max_leaves=8)
+mostly, some = messages(anything, weight=4)
 
 
 shapes = st.lists(st.integers(-1, 4), max_size=3)

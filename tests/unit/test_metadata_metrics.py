@@ -76,8 +76,21 @@ def test_valid_input_and_output_entries(entry):
 
 @pytest.mark.parametrize(
     "datatype",
-    ["BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64",
-     "BYTES"],
+    [
+        "BOOL",
+        "UINT8",
+        "UINT16",
+        "UINT32",
+        "UINT64",
+        "INT8",
+        "INT16",
+        "INT32",
+        "INT64",
+        "FP16",
+        "FP32",
+        "FP64",
+        "BYTES",
+    ],
 )
 def test_every_v2_datatype_valid(datatype):
     validate_model_metadata({"inputs": [{"name": "i", "datatype": datatype, "shape": [-1]}]})

@@ -79,8 +79,12 @@ def test_annotations_file_default_path():
 # -- each env var -------------------------------------------------------------------------------------
 
 ENV_CASES = [
-    ("PREDICTIVE_UNIT_PARAMETERS", '[{"name":"a","value":"1","type":"INT"}]', "parameters",
-     '[{"name":"a","value":"1","type":"INT"}]'),
+    (
+        "PREDICTIVE_UNIT_PARAMETERS",
+        '[{"name":"a","value":"1","type":"INT"}]',
+        "parameters",
+        '[{"name":"a","value":"1","type":"INT"}]',
+    ),
     ("PREDICTIVE_UNIT_HTTP_SERVICE_PORT", "9100", "http_port", 9100),
     ("PREDICTIVE_UNIT_GRPC_SERVICE_PORT", "5100", "grpc_port", 5100),
     ("PREDICTIVE_UNIT_METRICS_SERVICE_PORT", "6100", "metrics_port", 6100),
