@@ -48,10 +48,10 @@ clean:
 	rm -rf $(VENV) $(VENV)-proto build *.egg-info
 
 # The suite under numpy 1.26, protobuf 5 and gunicorn 22 (the oldest supported versions; our
-# REST worker class builds on gunicorn's parser and WSGI glue), in its own venv.
+# REST worker class builds on gunicorn's WSGI glue, and httptools 0.6), in its own venv.
 # tritonclient needs protobuf >= 6.30, so the tests that drive it are left out of this run.
 test-oldest:
 	$(PYTHON) -m venv $(VENV)-oldest
-	$(VENV)-oldest/bin/pip install -q -e ".[test]" "numpy==1.26.4" "protobuf==5.29.5" "gunicorn==22.0.0"
+	$(VENV)-oldest/bin/pip install -q -e ".[test]" "numpy==1.26.4" "protobuf==5.29.5" "gunicorn==22.0.0" "httptools==0.6.4"
 	$(VENV)-oldest/bin/python -m pytest -q tests --ignore=tests/e2e/test_v2_tritonclient.py \
 		-k "not tritonclient and not python_example"

@@ -26,6 +26,7 @@ setup(
         "numpy>=1.26,<3",
         "orjson>=3.9,<4",
         "pysimdjson>=6.0.2,<8",  # large v1 ndarrays parsed straight into numpy (codecs/json_arrays.py)
+        "httptools>=0.6,<1",  # the REST worker reads requests without blocking (speedups/http_reader.py)
         "jsonschema>=4.18,<5",
         "pyyaml>=6.0,<7",
         "prometheus-client>=0.17,<1",

@@ -65,6 +65,30 @@ def build_parser(defaults: Settings) -> argparse.ArgumentParser:
         help="largest REST request body in bytes, else 413 (default 32 MiB; 0: no limit)",
     )
     parser.add_argument(
+        "--worker-connections",
+        type=int,
+        default=defaults.worker_connections,
+        help="open connections per REST worker; more wait in the backlog (default 1000)",
+    )
+    parser.add_argument(
+        "--request-header-timeout",
+        type=float,
+        default=defaults.request_header_timeout,
+        help="seconds to send a request's headers once begun, else 408 (default 10)",
+    )
+    parser.add_argument(
+        "--request-body-timeout",
+        type=float,
+        default=defaults.request_body_timeout,
+        help="seconds to send a body, plus 1 per --request-body-min-rate bytes, else 408 (default 10)",
+    )
+    parser.add_argument(
+        "--request-body-min-rate",
+        type=int,
+        default=defaults.request_body_min_rate,
+        help="bytes per second a slow body must keep up to earn more time (default 16384)",
+    )
+    parser.add_argument(
         "--grpc-grace-period",
         type=float,
         default=defaults.grpc_grace_period,

@@ -68,6 +68,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "max_requests": settings.max_requests,
         "max_requests_jitter": settings.max_requests_jitter,
         "keepalive": settings.keepalive,
+        "worker_connections": settings.worker_connections,
         "timeout": settings.rest_timeout_s,
         "loglevel": settings.log_level.lower(),
         "accesslog": "-" if settings.access_log else None,

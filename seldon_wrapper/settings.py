@@ -65,6 +65,16 @@ def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     return value.lower() in _TRUE
 
 
+def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"environment variable {name}={value!r} is not a number") from None
+
+
 def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
     value = env.get(name)
     if value is None or value == "":
@@ -142,6 +152,15 @@ class Settings:
     #: JSON of S bytes becomes about 4 S of Python objects, so 32 MiB keeps a worker within
     #: about 150 MB of its idle size; the original had no limit.
     max_request_size: int = 32 * 1024 * 1024
+    #: Open connections one REST worker holds (Gunicorn's setting); the rest wait in the backlog.
+    worker_connections: int = 1000
+    #: Seconds a client has to send a request's header block once it began (then 408). Headers
+    #: fit in one packet; the margin is for slow links, and a slow client holds only its slot.
+    request_header_timeout: float = 10.0
+    #: Seconds a client has to send a body, plus one per ``request_body_min_rate`` bytes sent.
+    request_body_timeout: float = 10.0
+    #: Bytes per second a body must keep up (16 KiB/s: 128 kbit/s) to earn more time.
+    request_body_min_rate: int = 16384
     # Environment-only settings.
     seldon_log_level: str | None = None
     metrics_endpoint: str = "/metrics"
@@ -257,6 +276,12 @@ class Settings:
             log_format=(env.get("SELDON_LOG_FORMAT") or "text").lower(),
             speedups=env_bool(env, "SELDON_SPEEDUPS", True),
             max_request_size=_env_int(env, "SELDON_MAX_REQUEST_SIZE", cls.max_request_size),
+            worker_connections=_env_int(env, "GUNICORN_WORKER_CONNECTIONS", cls.worker_connections),
+            request_header_timeout=_env_float(
+                env, "SELDON_REQUEST_HEADER_TIMEOUT", cls.request_header_timeout
+            ),
+            request_body_timeout=_env_float(env, "SELDON_REQUEST_BODY_TIMEOUT", cls.request_body_timeout),
+            request_body_min_rate=_env_int(env, "SELDON_REQUEST_BODY_MIN_RATE", cls.request_body_min_rate),
             seldon_log_level=env.get("SELDON_LOG_LEVEL") or None,
             metrics_endpoint=env.get("PREDICTIVE_UNIT_METRICS_ENDPOINT", "/metrics"),
             predictive_unit_id=env.get("PREDICTIVE_UNIT_ID") or None,

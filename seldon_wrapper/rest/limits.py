@@ -46,13 +46,21 @@ class BodyLimit:
 
     def _refuse(self, environ: dict, start_response: Callable, exc: Exception) -> Iterable[bytes]:
         self.recorder.record_refused(REST_BODY)
-        status, body = rest_v2.any_failure_answer(
-            environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""), exc
+        method = environ.get("REQUEST_METHOD", "")
+        status, headers, body = refused_answer(
+            exc, method, environ.get("PATH_INFO", ""), environ.get("HTTP_ORIGIN")
         )
-        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-        headers += handler.cors_headers(environ.get("HTTP_ORIGIN"), environ.get("REQUEST_METHOD", ""), None)
         start_response(f"{status} REQUEST ENTITY TOO LARGE", headers)
         return [body]
+
+
+def refused_answer(
+    exc: Exception, method: str, path: str, origin: str | None
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body refusing a request: the Seldon error body, or V2's under /v2/."""
+    status, body = rest_v2.any_failure_answer(method, path, exc)
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    return status, headers + handler.cors_headers(origin, method, None), body
 
 
 class _Counted:

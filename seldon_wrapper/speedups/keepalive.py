@@ -1,22 +1,29 @@
-"""Gunicorn worker for one-thread REST serving that keeps HTTP/1.1 connections open.
+"""Gunicorn worker for one-thread REST serving: keeps connections open, never waits on a client.
 
-Gunicorn's sync worker (what the original ran with one thread) answers `Connection: close`:
-every request then costs a TCP connect, accept and close on both sides, which on a small
-prediction is more CPU than the prediction itself, and the load generator or caller on the
-same machine pays its share too. This worker keeps the sync worker's contract (one thread,
-one request at a time, the model never runs concurrently with itself in a process, a slow
-request blocks only this worker until Gunicorn's timeout) and adds keep-alive, like the
-gthread worker the original switched to with more than one thread:
+Gunicorn's sync worker (what the original ran with one thread) answers `Connection: close`,
+so every request costs a TCP connect, accept and close on both sides; and it reads each
+request with blocking calls, so one client that trickles its headers or body holds the
+worker, and every other caller of the model waits, until Gunicorn's timeout kills it. This
+worker keeps the sync worker's contract (one thread, one request at a time, the model never
+runs concurrently with itself in a process, Gunicorn's flags, heartbeat, ``max_requests`` and
+graceful exit) and changes how connections are handled:
 
-* one epoll loop watches the listening socket(s) and the open connections; a readable
-  connection is served at once, in this thread, with Gunicorn's own parser and WSGI glue;
+* one epoll loop watches the listening socket(s) and the open connections, all non-blocking;
+  what a connection sends goes to its RequestReader (http_reader.py), and the app runs only
+  for a request that has fully arrived; a request stalled past its header or body deadline
+  is answered 408 and closed, one over a limit 413/414/431;
+* an answer leaves in one ``sendmsg`` when the socket takes it; what the client does not read
+  yet waits in the connection's outbox, and the loop serves others meanwhile;
+* connections are kept open (HTTP/1.1 keep-alive), up to Gunicorn's ``worker_connections``
+  per worker; beyond it new connections wait in the listen backlog. An idle one is closed
+  after ``keepalive`` seconds (`GUNICORN_KEEPALIVE=0` closes after every response, as the
+  sync worker did); HTTP/1.0 and `Connection: close` requests close;
 * with several workers, a kept-alive connection stays with the worker that accepted it, so
   new connections must be spread: each worker publishes how many it holds (AcceptBoard) and
   leaves a new one to a worker holding fewer, unless that one is slow to take it;
-* a connection idle for `keepalive` seconds is closed (`GUNICORN_KEEPALIVE=0` closes after
-  every response, as the sync worker did); HTTP/1.0 and `Connection: close` requests close;
-* on exit (SIGTERM, `max_requests`), requests that already arrived on open connections are
-  answered (with `Connection: close`) before the connections are closed.
+* on exit (SIGTERM, ``max_requests``) the worker stops accepting, answers every request that
+  has begun to arrive (with `Connection: close`), then closes; Gunicorn's
+  ``graceful_timeout`` bounds the wait.
 """
 
 from __future__ import annotations
@@ -28,121 +35,161 @@ import select
 import signal
 import socket
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from gunicorn import http
 from gunicorn.http import wsgi
 from gunicorn.workers import base
 
 from seldon_wrapper.speedups.accept_board import AcceptBoard
+from seldon_wrapper.speedups.http_reader import ReadLimits, Refusal, Request, RequestReader
 
 #: Seconds a closing connection may take to send its FIN after ours (lingering close).
 LINGER_S = 2.0
-#: Largest read when discarding what the client sent after we decided to close.
-DRAIN_CHUNK = 65536
-#: Response bytes buffered before they are sent (header block + a small body: one segment).
-FLUSH_AT = 65536
-#: Longest wait in epoll; the heartbeat and the idle sweep run at least this often.
+#: Largest single read from a connection.
+READ_SIZE = 262144
+#: Longest wait in epoll; the heartbeat, deadlines and the idle sweep run at least this often.
 TICK_S = 1.0
 #: A worker holding more connections than another checks again after this long ...
 ACCEPT_RECHECK_S = 0.002
 #: ... and takes a waiting connection itself once it has waited this long.
 ACCEPT_WAIT_S = 0.02
+#: Most connections taken from the backlog per wake-up (the rest on the next one).
+ACCEPT_BATCH = 64
+#: Most buffers handed to one sendmsg (the kernel's IOV_MAX is 1024).
+IOV_BATCH = 512
 
 _QUIET_ERRNOS = (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN, errno.ETIMEDOUT)
-
+_IN = select.EPOLLIN
+_OUT = select.EPOLLOUT
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 WORKER_CLASS = f"{__name__}.KeepAliveWorker"
 
+#: Builds the whole answer to a refused request: (refusal, the request's headers) -> bytes.
+RefusalWriter = Callable[[Refusal, list], bytes]
+
 
 def available() -> bool:
-    """Keep-alive serving needs epoll (Linux); elsewhere the sync worker is used."""
+    """This worker needs epoll (Linux); elsewhere the sync worker is used."""
     return hasattr(select, "epoll")
 
 
-class _Parser(http.RequestParser):
-    """Gunicorn's request parser, which can say whether it holds a next (pipelined) request.
+class _Outbox:
+    """What a connection still has to send: answers leave in one sendmsg, never blocking.
 
-    Its read-ahead buffer is the one piece of Gunicorn's internals this worker relies on
-    (the same in Gunicorn 22 to 27); the pipelining tests guard it.
-    """
-
-    def buffered(self) -> bool:
-        return self.unreader.buf.seek(0, os.SEEK_END) > 0
-
-
-class _Conn:
-    """One client connection: its socket, its parser (which buffers read-ahead), its clock."""
-
-    __slots__ = ("sock", "addr", "server", "parser", "last", "closing_until")
-
-    def __init__(self, sock: socket.socket, addr: Any, server: Any, parser: _Parser) -> None:
-        self.sock = sock
-        self.addr = addr
-        self.server = server
-        self.parser = parser
-        self.last = time.monotonic()
-        self.closing_until = 0.0
-
-
-class _OneSend:
-    """The socket as one response sees it: the header block and the body leave in one sendmsg.
-
-    Gunicorn writes the headers and each body chunk with their own sendall; for a small answer
-    that is two TCP segments, and the caller wakes up twice. Buffered parts go out together
-    once they reach FLUSH_AT bytes or the response is complete (flush). Any other use of the
-    socket (``send`` of a 100 Continue, ``sendfile``) sends what is buffered first.
+    Gunicorn writes the headers and each body chunk with their own sendall; here they are
+    gathered and go out together when the response is complete (flush), so a small answer is
+    one TCP segment. What the socket does not take stays here until it is writable again.
     """
 
     __slots__ = ("sock", "parts", "size")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
-        self.parts: list[bytes] = []
+        self.parts: list[bytes | memoryview] = []
         self.size = 0
 
     def sendall(self, data: bytes) -> None:
-        self.parts.append(data)
-        self.size += len(data)
-        if self.size >= FLUSH_AT:
-            self.flush()
+        if data:
+            self.parts.append(data)
+            self.size += len(data)
 
-    def flush(self) -> None:
-        parts, size = self.parts, self.size
-        if not parts:
-            return
-        self.parts, self.size = [], 0
-        if len(parts) == 1:
-            self.sock.sendall(parts[0])
-            return
-        sent = self.sock.sendmsg(parts)
-        if sent < size:  # interrupted part-way (rare): the rest, without joining the parts
-            for part in parts:
-                if sent >= len(part):
-                    sent -= len(part)
-                    continue
-                self.sock.sendall(memoryview(part)[sent:])
-                sent = 0
+    def send(self, data: bytes) -> int:
+        self.sendall(data)
+        return len(data)
+
+    def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
+        """Gunicorn's ``wsgi.file_wrapper`` path; the file is read into the outbox."""
+        file.seek(offset)
+        data = file.read() if count is None else file.read(count)
+        self.sendall(data)
+        return len(data)
+
+    def flush(self) -> bool:
+        """Send what the socket takes now; True once everything is out."""
+        parts = self.parts
+        while parts:
+            try:
+                sent = self.sock.sendmsg(parts[:IOV_BATCH])
+            except (BlockingIOError, InterruptedError):
+                return False
+            self.size -= sent
+            while sent:
+                first = parts[0]
+                if sent >= len(first):
+                    sent -= len(first)
+                    del parts[0]
+                else:
+                    parts[0] = memoryview(first)[sent:]
+                    sent = 0
+        return True
 
     def __getattr__(self, name: str) -> Any:
-        self.flush()
         return getattr(self.sock, name)
 
 
+class _Conn:
+    """One client connection: its socket, reader, outbox and clocks."""
+
+    __slots__ = (
+        "sock",
+        "addr",
+        "server",
+        "reader",
+        "outbox",
+        "last",
+        "closing_until",
+        "write_deadline",
+        "refusal",
+        "ending",
+    )
+
+    def __init__(self, sock: socket.socket, addr: Any, server: Any, limits: ReadLimits, scheme: str) -> None:
+        self.sock = sock
+        self.addr = addr
+        self.server = server
+        self.outbox = _Outbox(sock)
+        self.reader = RequestReader(limits, scheme, self._send_continue)
+        self.last = time.monotonic()
+        self.closing_until = 0.0
+        self.write_deadline = 0.0
+        self.refusal: Refusal | None = None
+        self.ending = False  # the last answer is decided: close once it is out
+
+    def _send_continue(self) -> None:
+        self.outbox.sendall(_CONTINUE)
+        with contextlib.suppress(OSError):  # a broken socket shows at the next read or write
+            self.outbox.flush()  # the client waits for it; if it cannot go now, it goes with the answer
+
+
 class KeepAliveWorker(base.Worker):
-    """Single-threaded Gunicorn worker with HTTP keep-alive (see the module docstring)."""
+    """Single-threaded, non-blocking Gunicorn worker with HTTP keep-alive (module docstring)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.board: AcceptBoard | None = None
         self.slot = -1
         self.served = 0
+        self.our_limits: dict[str, Any] = {}
+        self.write_refusal: RefusalWriter = plain_refusal
+        self.on_refused: Callable[[str], None] = lambda kind: None
 
-    def use_board(self, board: AcceptBoard) -> None:
-        """Master side, before the fork (Gunicorn's ``pre_fork``): share connections via board."""
-        self.board = board
-        self.slot = board.reserve(self)
+    def configure(
+        self,
+        limits: dict[str, Any],
+        write_refusal: RefusalWriter,
+        on_refused: Callable[[str], None],
+        board: AcceptBoard | None,
+    ) -> None:
+        """Master side, before the fork (Gunicorn's ``pre_fork``): our limits, answers, board."""
+        self.our_limits = limits
+        self.write_refusal = write_refusal
+        self.on_refused = on_refused
+        if board is not None:
+            self.board = board
+            self.slot = board.reserve(self)
 
     def init_signals(self) -> None:
         """Gunicorn's handlers, and a wake-up pipe of our own that ends the epoll wait."""
@@ -153,6 +200,9 @@ class KeepAliveWorker(base.Worker):
         signal.set_wakeup_fd(self.wakeup[1])
 
     def run(self) -> None:
+        self.limits = ReadLimits.from_gunicorn(self.cfg, **self.our_limits)
+        self.scheme = "https" if self.cfg.is_ssl else "http"
+        self.max_conns = max(1, self.cfg.worker_connections)
         self.conns: dict[int, _Conn] = {}
         self.listeners = {s.fileno(): s for s in self.sockets}
         self.poller = select.epoll()
@@ -164,29 +214,23 @@ class KeepAliveWorker(base.Worker):
         for listener in self.listeners.values():
             listener.setblocking(False)
         self._listen()
-        self.poller.register(self.wakeup[0], select.EPOLLIN)
+        self.poller.register(self.wakeup[0], _IN)
         tick = min(self.timeout or TICK_S, TICK_S)
         next_sweep = time.monotonic() + tick
         try:
             while self.alive:
                 self.notify()
                 wait = tick
-                if not self.listening:
+                if not self.listening and len(self.conns) < self.max_conns:
                     wait = min(tick, max(0.0, self.listen_again_at - time.monotonic()))
-                offered = False
-                for fd, _ in self.poller.poll(wait):
-                    if fd in self.conns:
-                        self._readable(self.conns[fd])
-                    elif fd in self.listeners:
-                        offered = True
-                        if self.listening and self.alive and self._should_accept():
-                            self._accept(self.listeners[fd])
-                    elif fd == self.wakeup[0]:
-                        self._read_wakeup()
+                offered = self._events(wait)
                 now = time.monotonic()
-                if self.listening and not offered:
-                    self.declining_since = 0.0
-                elif not self.listening and now >= self.listen_again_at:
+                if self.listening:
+                    if len(self.conns) >= self.max_conns:
+                        self._pause_accepting(now)  # the rest wait in the backlog
+                    elif not offered:
+                        self.declining_since = 0.0
+                elif now >= self.listen_again_at and len(self.conns) < self.max_conns:
                     self._listen()
                 if now >= next_sweep:
                     next_sweep = now + tick
@@ -196,6 +240,24 @@ class KeepAliveWorker(base.Worker):
                         break
         finally:
             self._finish()
+
+    def _events(self, wait: float) -> bool:
+        """Handle what epoll reports; True when a listener offered a connection."""
+        offered = False
+        for fd, event in self.poller.poll(wait):
+            conn = self.conns.get(fd)
+            if conn is not None:
+                if event & _OUT:
+                    self._writable(conn)
+                else:
+                    self._readable(conn)
+            elif fd in self.listeners:
+                offered = True
+                if self.listening and self.alive:
+                    self._accept(self.listeners[fd])
+            elif fd == self.wakeup[0]:
+                self._read_wakeup()
+        return offered
 
     # -- sharing new connections between workers ---------------------------------------
 
@@ -216,7 +278,7 @@ class KeepAliveWorker(base.Worker):
 
     def _listen(self) -> None:
         for fd in self.listeners:
-            self.poller.register(fd, select.EPOLLIN)
+            self.poller.register(fd, _IN)
         self.listening = True
 
     def _pause_accepting(self, until: float) -> None:
@@ -233,68 +295,99 @@ class KeepAliveWorker(base.Worker):
     # -- connections -------------------------------------------------------------------
 
     def _accept(self, listener: socket.socket) -> None:
-        try:
-            client, addr = listener.accept()
-        except OSError as exc:
-            if exc.errno in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+        for _ in range(ACCEPT_BATCH):
+            if len(self.conns) >= self.max_conns or not self.listening or not self._should_accept():
                 return
-            raise
-        client.setblocking(True)
-        conn = _Conn(client, addr, listener.getsockname(), _Parser(self.cfg, client, addr))
-        self.conns[client.fileno()] = conn
-        self.poller.register(client.fileno(), select.EPOLLIN)
-        self.declining_since = 0.0
-        self._count_changed()
+            try:
+                client, addr = listener.accept()
+            except OSError as exc:
+                if exc.errno in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                    return
+                raise
+            client.setblocking(False)
+            conn = _Conn(client, addr, listener.getsockname(), self.limits, self.scheme)
+            self.conns[client.fileno()] = conn
+            self.poller.register(client.fileno(), _IN)
+            self.declining_since = 0.0
+            self._count_changed()
 
     def _readable(self, conn: _Conn) -> None:
         if conn.closing_until:
             self._drain_closing(conn)
             return
-        self._serve(conn)
-
-    def _serve(self, conn: _Conn) -> None:
-        """Answer the request(s) waiting on a readable connection, then keep or close it."""
-        req = None
         try:
-            while True:
-                req = next(conn.parser)
-                if not self._handle_request(req, conn):
-                    self._close(conn)
-                    return
-                try:
-                    _discard_unread_body(req)
-                except Exception:  # noqa: BLE001 - a bad body after our answer: just close
-                    self._close(conn)
-                    return
-                req = None
-                if not conn.parser.buffered():
-                    break
-            conn.last = time.monotonic()
-        except (StopIteration, http.errors.NoMoreData):
-            self._drop(conn)
+            data = conn.sock.recv(READ_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
         except OSError as exc:
             if exc.errno not in _QUIET_ERRNOS:
-                self.log.exception("Socket error processing request.")
+                self.log.warning("Socket error reading a request: %s", exc)
             self._drop(conn)
-        except BaseException as exc:  # noqa: BLE001 - Gunicorn answers it (400 or 500)
-            self.handle_error(req, conn.sock, conn.addr, exc)
+            return
+        if not data:  # the client closed: what it began but did not finish is dropped
+            self._drop(conn)
+            return
+        if conn.refusal is not None or conn.ending:
+            return  # its answer is decided; the rest is not read
+        try:
+            conn.reader.feed(data, time.monotonic())
+        except Refusal as refusal:
+            conn.refusal = refusal
+        self._serve_ready(conn)
+
+    def _serve_ready(self, conn: _Conn) -> None:
+        """Answer the complete requests in order, then a refusal, then keep or close."""
+        reader = conn.reader
+        try:
+            while not conn.ending and not conn.outbox.parts:
+                if reader.ready:
+                    if not self._handle_request(reader.ready.popleft(), conn):
+                        conn.ending = True
+                elif conn.refusal is not None:
+                    self._refuse(conn, conn.refusal)
+                    conn.ending = True
+                else:
+                    break
+                if not conn.outbox.flush():
+                    conn.write_deadline = time.monotonic() + self.limits.body_timeout
+                    self.poller.modify(conn.sock.fileno(), _OUT)
+                    return
+        except OSError as exc:
+            if exc.errno not in _QUIET_ERRNOS:
+                self.log.warning("Socket error answering a request: %s", exc)
+            self._drop(conn)
+            return
+        conn.last = time.monotonic()
+        if conn.ending and not conn.outbox.parts:
             self._close(conn)
 
-    def _handle_request(self, req: Any, conn: _Conn) -> bool:
+    def _writable(self, conn: _Conn) -> None:
+        size = conn.outbox.size
+        try:
+            done = conn.outbox.flush()
+        except OSError:
+            self._drop(conn)
+            return
+        if conn.outbox.size < size:  # progress: the client is reading
+            conn.write_deadline = time.monotonic() + self.limits.body_timeout
+        if done:
+            self.poller.modify(conn.sock.fileno(), _IN)
+            self._serve_ready(conn)
+
+    def _handle_request(self, req: Request, conn: _Conn) -> bool:
         """Run the WSGI app for one request; True when the connection stays open."""
         environ: dict = {}
         resp = None
         try:
             self.cfg.pre_request(self, req)
             request_start = datetime.now()
-            out = _OneSend(conn.sock)
-            resp, environ = wsgi.create(req, out, conn.addr, conn.server, self.cfg)
+            resp, environ = wsgi.create(req, conn.outbox, conn.addr, conn.server, self.cfg)
             self.served += 1
             if self.served >= self.max_requests:
                 if self.alive:
                     self.log.info("Autorestarting worker after current request.")
                     self.alive = False
-            if not self.alive or not self.cfg.keepalive or len(self.conns) > self.cfg.worker_connections:
+            if not self.alive or not self.cfg.keepalive:
                 resp.force_close()
             respiter = self.wsgi(environ, resp.start_response)
             try:
@@ -305,24 +398,33 @@ class KeepAliveWorker(base.Worker):
                         resp.write(item)
                 resp.close()
             finally:
-                out.flush()
                 self.log.access(resp, req, environ, datetime.now() - request_start)
                 if hasattr(respiter, "close"):
                     respiter.close()
-            return not resp.should_close() and resp.status_code != 413  # the body was not read
-        except OSError:
-            raise  # the client went away (or the socket failed): _serve closes quietly
-        except (Exception, SystemExit):
+            return not resp.should_close()
+        except Exception:
             if resp is not None and resp.headers_sent:
                 # The status line is out: a 500 now would corrupt the stream; just close.
                 self.log.exception("Error handling request")
-                raise StopIteration() from None
-            raise
+                return False
+            self.log.exception("Error handling request %s %s", req.method, req.uri)
+            conn.outbox.parts.clear()
+            conn.outbox.size = 0
+            conn.outbox.sendall(plain_refusal(Refusal(500, "Internal Server Error", "", "app"), []))
+            return False
         finally:
             try:
                 self.cfg.post_request(self, req, environ, resp)
             except Exception:
                 self.log.exception("Exception in post_request hook")
+
+    def _refuse(self, conn: _Conn, refusal: Refusal) -> None:
+        """Answer a request that will not be served (one log line, no traceback)."""
+        peer = conn.addr[0] if isinstance(conn.addr, tuple) else conn.addr
+        self.log.warning("Refused request from ip=%s: %s %s", peer, refusal.status, refusal)
+        self.on_refused(refusal.kind)
+        request = conn.reader.request
+        conn.outbox.sendall(self.write_refusal(refusal, request.headers if request else []))
 
     def _close(self, conn: _Conn) -> None:
         """Close after our last response: FIN first, then let the client finish (no RST)."""
@@ -331,13 +433,14 @@ class KeepAliveWorker(base.Worker):
         except OSError:
             self._drop(conn)
             return
-        conn.sock.setblocking(False)
         conn.closing_until = time.monotonic() + LINGER_S
+        with contextlib.suppress(OSError, ValueError):
+            self.poller.modify(conn.sock.fileno(), _IN)
         self._drain_closing(conn)
 
     def _drain_closing(self, conn: _Conn) -> None:
         try:
-            while conn.sock.recv(DRAIN_CHUNK):
+            while conn.sock.recv(READ_SIZE):
                 pass
         except (BlockingIOError, InterruptedError):
             return  # the client has not closed yet; epoll tells us when it does
@@ -356,11 +459,21 @@ class KeepAliveWorker(base.Worker):
             conn.sock.close()
 
     def _sweep(self, now: float) -> None:
+        """Close what has waited too long: lingering closes, stalled writes, idle or stalled reads."""
         idle_after = self.cfg.keepalive
         for conn in list(self.conns.values()):
             if conn.closing_until:
                 if now >= conn.closing_until:
                     self._drop(conn)
+            elif conn.outbox.parts:
+                if now >= conn.write_deadline:
+                    self.log.info("Closed a connection whose client stopped reading its answer")
+                    self._drop(conn)
+            elif conn.reader.busy:
+                refusal = conn.reader.expired(now)
+                if refusal is not None and conn.refusal is None:
+                    conn.refusal = refusal
+                    self._serve_ready(conn)
             elif now - conn.last >= idle_after:
                 self._drop(conn)
 
@@ -369,20 +482,27 @@ class KeepAliveWorker(base.Worker):
             os.read(self.wakeup[0], 64)
 
     def _finish(self) -> None:
-        """Leaving: answer what already arrived on open connections, then close them all."""
+        """Leaving: stop accepting, answer every request that has begun to arrive, then close."""
         if self.listening:
             for fd in self.listeners:
                 self.poller.unregister(fd)
             self.listening = False
         self.alive = False
+        deadline = time.monotonic() + max(0.0, self.cfg.graceful_timeout - 1.0)
         try:
-            ready = self.poller.poll(0)
-        except OSError:
-            ready = []
-        for fd, _ in ready:
-            conn = self.conns.get(fd)
-            if conn is not None and not conn.closing_until:
-                self._serve(conn)  # alive is False: the answer says Connection: close
+            self._events(0)  # requests already sent on kept-alive connections are read first
+            while True:
+                for conn in list(self.conns.values()):
+                    if not (conn.reader.busy or conn.reader.ready or conn.outbox.parts or conn.closing_until):
+                        self._drop(conn)  # idle: nothing of its was accepted
+                now = time.monotonic()
+                if not self.conns or now >= deadline:
+                    break
+                self.notify()
+                self._events(min(TICK_S, deadline - now))
+                self._sweep(time.monotonic())
+        except Exception:  # noqa: BLE001 - leaving anyway; never hang the exit
+            self.log.exception("Error while finishing open connections")
         for conn in list(self.conns.values()):
             self._drop(conn)
         self.poller.close()
@@ -390,10 +510,18 @@ class KeepAliveWorker(base.Worker):
             self.board.release(self.slot)
 
 
-def _discard_unread_body(req: Any) -> None:
-    """Read what the app left of the body, so the next request starts where it should."""
-    body = getattr(req, "body", None)
-    if body is None:
-        return
-    while body.read(DRAIN_CHUNK):
-        pass
+def plain_refusal(refusal: Refusal, headers: list) -> bytes:  # noqa: ARG001 - a RefusalWriter
+    """Gunicorn's own answer to a request it cannot serve (a small HTML page, then close)."""
+    page = (
+        f"<html>\n  <head>\n    <title>{refusal.reason}</title>\n  </head>\n  <body>\n"
+        f"    <h1><p>{refusal.reason}</p></h1>\n    {_escape(str(refusal))}\n  </body>\n</html>\n"
+    ).encode("latin-1", "replace")
+    head = (
+        f"HTTP/1.1 {refusal.status} {refusal.reason}\r\nConnection: close\r\n"
+        f"Content-Type: text/html\r\nContent-Length: {len(page)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + page
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")

@@ -12,7 +12,7 @@ from gunicorn.config import Config
 from gunicorn.glogging import Logger
 
 from seldon_wrapper.speedups import keepalive
-from seldon_wrapper.speedups.keepalive import KeepAliveWorker, _OneSend
+from seldon_wrapper.speedups.keepalive import KeepAliveWorker, _Outbox
 
 
 def hello(environ, start_response):
@@ -152,48 +152,46 @@ def test_idle_connections_are_closed_after_keepalive_seconds(running):
 class _Sock:
     """Records what a response sends; sendmsg may take only part of it, as a real one can."""
 
-    def __init__(self, takes: int | None = None) -> None:
-        self.sent: list[tuple[str, bytes]] = []
-        self.takes = takes
-
-    def sendall(self, data) -> None:
-        self.sent.append(("sendall", bytes(data)))
+    def __init__(self, takes: list[int | None] | None = None) -> None:
+        self.sent: list[bytes] = []
+        self.takes = list(takes or [])
 
     def sendmsg(self, parts) -> int:
-        data = b"".join(parts)
-        taken = data if self.takes is None else data[: self.takes]
-        self.sent.append(("sendmsg", taken))
+        data = b"".join(bytes(part) for part in parts)
+        take = self.takes.pop(0) if self.takes else None
+        if take == 0:
+            raise BlockingIOError
+        taken = data if take is None else data[:take]
+        self.sent.append(taken)
         return len(taken)
-
-    def send(self, data) -> int:
-        self.sent.append(("send", bytes(data)))
-        return len(data)
 
 
 def test_headers_and_body_leave_in_one_sendmsg():
     sock = _Sock()
-    out = _OneSend(sock)
+    out = _Outbox(sock)
     out.sendall(b"HTTP/1.1 200 OK\r\n\r\n")
     out.sendall(b"body")
     assert sock.sent == []  # held until the answer is complete
-    out.flush()
-    assert sock.sent == [("sendmsg", b"HTTP/1.1 200 OK\r\n\r\nbody")]
+    assert out.flush()
+    assert sock.sent == [b"HTTP/1.1 200 OK\r\n\r\nbody"]
 
 
-def test_a_partial_sendmsg_sends_the_rest_in_order():
-    sock = _Sock(takes=5)
-    out = _OneSend(sock)
+def test_what_the_socket_does_not_take_waits_in_order_without_blocking():
+    sock = _Sock(takes=[5, 0, 1])
+    out = _Outbox(sock)
     for part in (b"abc", b"defg", b"hij"):
         out.sendall(part)
-    out.flush()
-    assert b"".join(data for _, data in sock.sent) == b"abcdefghij"
+    assert not out.flush()  # 5 bytes went, then the socket was full
+    assert out.size == 5
+    assert out.flush()  # 1 byte, then the rest
+    assert b"".join(sock.sent) == b"abcdefghij"
+    assert out.size == 0 and out.parts == []
 
 
-def test_large_answers_are_sent_as_they_grow_and_other_socket_uses_come_after_the_buffer():
-    sock = _Sock()
-    out = _OneSend(sock)
-    out.sendall(b"x" * keepalive.FLUSH_AT)
-    assert sock.sent == [("sendall", b"x" * keepalive.FLUSH_AT)]
-    out.sendall(b"head")
-    out.send(b"100 Continue")  # not buffered: what was buffered goes first
-    assert sock.sent[1:] == [("sendall", b"head"), ("send", b"100 Continue")]
+def test_a_file_answer_goes_through_the_outbox(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"0123456789")
+    out = _Outbox(_Sock())
+    with open(path, "rb") as f:
+        assert out.sendfile(f, 2, 5) == 5
+    assert out.flush() and out.sock.sent == [b"23456"]
