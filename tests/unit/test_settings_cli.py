@@ -41,6 +41,8 @@ def test_defaults_without_env(env):
     assert s.access_log is False
     assert s.speedups is True
     assert s.max_request_size == 32 * 1024 * 1024
+    assert (s.worker_connections, s.request_header_timeout, s.request_body_timeout) == (1000, 10.0, 10.0)
+    assert s.request_body_min_rate == 16384
     assert (s.grpc_workers, s.grpc_threads) == (1, 1)
     assert s.metrics_endpoint == "/metrics"
     assert s.predictive_unit_id is None
@@ -131,6 +133,10 @@ ENV_CASES = [
     ("SELDON_SPEEDUPS", "true", "speedups", True),
     ("SELDON_MAX_REQUEST_SIZE", "1000", "max_request_size", 1000),
     ("SELDON_MAX_REQUEST_SIZE", "0", "max_request_size", 0),
+    ("GUNICORN_WORKER_CONNECTIONS", "50", "worker_connections", 50),
+    ("SELDON_REQUEST_HEADER_TIMEOUT", "2.5", "request_header_timeout", 2.5),
+    ("SELDON_REQUEST_BODY_TIMEOUT", "30", "request_body_timeout", 30.0),
+    ("SELDON_REQUEST_BODY_MIN_RATE", "1024", "request_body_min_rate", 1024),
 ]
 
 
@@ -183,6 +189,10 @@ FLAG_CASES = [
     ("--speedups", "false", "SELDON_SPEEDUPS", "true", "speedups", False),
     ("--speedups", "true", "SELDON_SPEEDUPS", "false", "speedups", True),
     ("--max-request-size", "2048", "SELDON_MAX_REQUEST_SIZE", "1000", "max_request_size", 2048),
+    ("--worker-connections", "7", "GUNICORN_WORKER_CONNECTIONS", "50", "worker_connections", 7),
+    ("--request-header-timeout", "1", "SELDON_REQUEST_HEADER_TIMEOUT", "9", "request_header_timeout", 1.0),
+    ("--request-body-timeout", "3", "SELDON_REQUEST_BODY_TIMEOUT", "9", "request_body_timeout", 3.0),
+    ("--request-body-min-rate", "10", "SELDON_REQUEST_BODY_MIN_RATE", "9", "request_body_min_rate", 10),
 ]
 
 
