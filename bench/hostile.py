@@ -13,6 +13,7 @@ The machine's venvs come from bench/setup.sh (bench/run.sh makes them).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -168,17 +169,74 @@ def probe_idle(url: str, port: int) -> str:
     return result
 
 
+#: A model whose prediction sleeps for the seconds its strData says (for the SIGTERM probe).
+SLEEPY = """
+import time
+
+
+class Sleepy:
+    def predict(self, X, features_names=None):
+        time.sleep(float(X))
+        return X
+"""
+
+
+def _seldon_message_str(text: bytes) -> bytes:
+    """A SeldonMessage with strData (field 5) set, encoded by hand: the client venv has no stubs."""
+    return b"\x2a" + bytes([len(text)]) + text
+
+
+def probe_sigterm(url: str, grpc_target: str, pid: int) -> str:
+    """4 REST and 4 gRPC calls of 2 s in flight (one worker, one gRPC thread), then SIGTERM."""
+    import grpc  # the client venv's
+
+    rest: list[int] = []
+    calls: list[str] = []
+    channel = grpc.insecure_channel(grpc_target)
+    predict = channel.unary_unary("/seldon.protos.Model/Predict")
+
+    def rest_call() -> None:
+        rest.append(post(url, b'{"strData": "2"}', timeout=60))
+
+    def grpc_call() -> None:
+        try:
+            predict(_seldon_message_str(b"2"), timeout=60)
+            calls.append("OK")
+        except grpc.RpcError as exc:
+            calls.append(exc.code().name)
+
+    threads = [threading.Thread(target=rest_call) for _ in range(4)]
+    threads += [threading.Thread(target=grpc_call) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    signalled = time.monotonic()
+    os.kill(pid, 15)
+    for thread in threads:
+        thread.join(70)
+    try:
+        code = bench.LIVE[pid].wait(40)
+        exited = f"exit {code} after {time.monotonic() - signalled:.1f} s"
+    except subprocess.TimeoutExpired:
+        exited = "still running 40 s after SIGTERM"
+    channel.close()
+    grpc_codes = ", ".join(f"{calls.count(c)} {c}" for c in sorted(set(calls)))
+    return f"REST {rest.count(200)} of 4 OK; gRPC {grpc_codes}; {exited}"
+
+
 class Target(NamedTuple):
     url: str
     port: int
     pid: int
     body_file: str
+    grpc: str
 
 
 SLOW_HEADERS = (
     "20 connections trickle headers at 1 byte/s for 12 s; ordinary requests meanwhile (2 s timeout)"
 )
 SLOW_BODIES = "3 connections declare a 100 KB body and send 10 bytes/s; ordinary requests meanwhile"
+SIGTERM = "SIGTERM while 4 REST and 4 gRPC calls of 2 s are in flight (one worker, one gRPC thread)"
 PROBES: dict[str, Callable[[Target], str]] = {
     SLOW_HEADERS: lambda t: probe_slow(t.url, t.port, 20, 0, 1.0, 12),
     SLOW_BODIES: lambda t: probe_slow(t.url, t.port, 3, 100_000, 10.0, 8),
@@ -187,6 +245,7 @@ PROBES: dict[str, Callable[[Target], str]] = {
     "JSON nested 100,000 deep": lambda t: probe_deep(t.url),
     "V2 INT32 tensor with data [1.5, 2]": lambda t: probe_v2_fraction(t.url),
     "600 idle connections; ordinary requests meanwhile": lambda t: probe_idle(t.url, t.port),
+    SIGTERM: lambda t: probe_sigterm(t.url, t.grpc, t.pid),
 }
 
 
@@ -195,6 +254,11 @@ def run_system(system: bench.System, body_file: str) -> dict[str, str]:
     for name, probe in PROBES.items():
         with tempfile.TemporaryDirectory() as workdir:
             launch = bench.launch_spec(system, workdir, None)
+            if name == SIGTERM:  # the same server with a model that sleeps
+                with open(os.path.join(workdir, "Sleepy.py"), "w") as f:
+                    f.write(SLEEPY)
+                cmd = ["Sleepy" if arg == "MyModel" else arg for arg in launch.cmd]
+                launch = dataclasses.replace(launch, cmd=cmd, cwd=workdir)
             proc = subprocess.Popen(
                 launch.cmd,
                 cwd=launch.cwd,
@@ -212,9 +276,10 @@ def run_system(system: bench.System, body_file: str) -> dict[str, str]:
                         raise RuntimeError(f"{system.name} did not start")
                     time.sleep(0.05)
                 port = int(launch.rest.rsplit(":", 1)[1])
-                results[name] = probe(Target(launch.rest, port, proc.pid, body_file))
-                alive = proc.poll() is None and post(launch.rest, GOOD) == 200
-                results[name] += "" if alive else " (server not serving afterwards)"
+                results[name] = probe(Target(launch.rest, port, proc.pid, body_file, launch.grpc))
+                if name != SIGTERM:
+                    alive = proc.poll() is None and post(launch.rest, GOOD) == 200
+                    results[name] += "" if alive else " (server not serving afterwards)"
             finally:
                 bench.stop_tree(proc, 10.0)
         print(f"{system.name}: {name}: {results[name]}", file=sys.stderr, flush=True)

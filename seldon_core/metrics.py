@@ -125,3 +125,7 @@ class SeldonMetrics:
     def record_request(self, protocol: str, endpoint: str, method: str, code: str, seconds: float) -> None:
         """Request counters are seldon-wrapper's own server metrics; the original had none."""
         return None
+
+    def record_refused(self, limit: str) -> None:
+        """Refusal counters too."""
+        return None

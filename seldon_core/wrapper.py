@@ -110,7 +110,7 @@ def get_grpc_server(
     dataplane = _dataplane(
         user_model, seldon_metrics, annotations=dict(annotations or {}), grpc_threads=num_threads
     )
-    server, health = build_server(dataplane, dataplane.settings)
+    server, health, _, _ = build_server(dataplane, dataplane.settings)
     for name in ("", *v1.SERVICE_NAMES):
         health.set(name, health_pb2.HealthCheckResponse.SERVING)
     return server

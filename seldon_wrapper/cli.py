@@ -89,10 +89,16 @@ def build_parser(defaults: Settings) -> argparse.ArgumentParser:
         help="bytes per second a slow body must keep up to earn more time (default 16384)",
     )
     parser.add_argument(
+        "--grace-period",
+        type=float,
+        default=defaults.grace_period,
+        help="seconds accepted REST and gRPC requests get to finish on SIGTERM (default 25)",
+    )
+    parser.add_argument(
         "--grpc-grace-period",
         type=float,
         default=defaults.grpc_grace_period,
-        help="seconds in-flight gRPC calls get to finish on SIGTERM (default 5)",
+        help="the gRPC grace period on its own (default: --grace-period)",
     )
     parser.add_argument(
         "--v2-model-name",

@@ -243,6 +243,7 @@ class Component:
     def __init__(self, user: Any) -> None:
         self.user = user
         self.ready = False  # True once load() succeeded in this process
+        self.draining = False  # True once this process was told to stop: readiness says no
         self.class_name = type(user).__name__
         self.predict = self._operation("predict", _with_meta)
         self.transform_input = self._operation("transform_input", _with_meta)

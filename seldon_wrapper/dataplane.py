@@ -252,6 +252,8 @@ class Dataplane:
 
     def health_status(self, codec: MessageCodec) -> Any:
         component = self.component
+        if component.draining:  # readiness: send no new traffic to a server that is stopping
+            raise SeldonMicroserviceException("Model server is shutting down", status_code=503)
         if component.health_status_raw is not None:
             try:
                 return component.health_status_raw()

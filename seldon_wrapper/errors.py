@@ -65,10 +65,11 @@ _V2_GRPC_STATUS = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 503: "UNAVAILABLE"
 
 
 def log_failure(where: str, exc: BaseException) -> None:
-    """One line: INFO for a client mistake (first line, 200 characters, no traceback), ERROR for
-    a failure of ours or of user code (traceback at DEBUG). ``where``: ``POST /predict``, ..."""
+    """One line: INFO for a client mistake or a 503 (not ready, shutting down: first line, 200
+    characters, no traceback), ERROR for a failure of ours or of user code (traceback at DEBUG).
+    ``where``: ``POST /predict``, ..."""
     if isinstance(exc, SeldonMicroserviceException):
-        if exc.status_code < 500:
+        if exc.status_code < 500 or exc.status_code == 503:
             first = exc.message.splitlines()[0][:_CLIENT_LOG_CHARS] if exc.message else ""
             logger.info("%s rejected: %s", where, first)
         else:

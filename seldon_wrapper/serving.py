@@ -11,6 +11,7 @@ import atexit
 import contextlib
 import gc
 import logging
+import math
 import multiprocessing
 import multiprocessing.util
 import os
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 
 from seldon_wrapper import loader, logs, tracing
 from seldon_wrapper import metrics_dir as metrics_dir_module
@@ -34,6 +36,24 @@ from seldon_wrapper.settings import Settings
 logger = logging.getLogger(__name__)
 
 
+class _Arbiter(Arbiter):
+    """Gunicorn's master, which also tells the helper processes at once when it is told to stop.
+
+    Gunicorn waits for its workers before its ``on_exit`` hook runs; the gRPC servers must not
+    wait for REST to finish before they begin their own grace period.
+    """
+
+    on_stop: Callable[[], None] = staticmethod(lambda: None)
+
+    def handle_term(self) -> None:
+        self.on_stop()
+        super().handle_term()
+
+    def handle_int(self) -> None:
+        self.on_stop()
+        super().handle_int()
+
+
 class RestApplication(BaseApplication):
     """Gunicorn running our Flask app with a programmatic configuration."""
 
@@ -42,7 +62,17 @@ class RestApplication(BaseApplication):
         self.component = component
         self.settings = settings
         self.options = options
+        self.on_stop: Callable[[], None] = lambda: None
         super().__init__()
+
+    def run(self) -> None:
+        arbiter = _Arbiter(self)
+        arbiter.on_stop = self.on_stop
+        try:
+            arbiter.run()
+        except RuntimeError as exc:  # Gunicorn's own start-up errors (as its run() reports them)
+            logger.error("REST server failed: %s", exc)
+            sys.exit(1)
 
     def load_config(self) -> None:
         for key, value in self.options.items():
@@ -70,6 +100,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "keepalive": settings.keepalive,
         "worker_connections": settings.worker_connections,
         "timeout": settings.rest_timeout_s,
+        "graceful_timeout": math.ceil(settings.grace_period),  # Gunicorn takes whole seconds
         "loglevel": settings.log_level.lower(),
         "accesslog": "-" if settings.access_log else None,
         "pidfile": settings.pidfile,
@@ -123,10 +154,14 @@ class Children:
                 os._exit(code)
         self.pids.append(pid)
 
-    def stop(self) -> None:
+    def signal_stop(self) -> None:
+        """Tell every helper to stop (each finishes what it accepted within its grace period)."""
         for pid in self.pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
+
+    def stop(self) -> None:
+        self.signal_stop()
         deadline = time.monotonic() + self.grace_period + 5
         remaining = list(self.pids)
         while remaining and time.monotonic() < deadline:
@@ -151,7 +186,7 @@ def _reaped(pid: int) -> bool:
 
 def start_children(component: Component, dataplane: Dataplane, settings: Settings) -> Children:
     """The gRPC servers, the first of which also serves metrics (else a metrics process)."""
-    children = Children(settings.grpc_grace_period)
+    children = Children(settings.effective_grpc_grace_period)
     recorder = dataplane.recorder if isinstance(dataplane.recorder, PrometheusRecorder) else None
     if recorder is not None and settings.grpc_workers < 1:
         from seldon_wrapper import metrics_server
@@ -214,6 +249,7 @@ def run(settings: Settings, metrics_dir: str | None = None) -> int:
             BodyLimit(app, settings.max_request_size, dataplane.recorder), component, settings, options
         )
         application.cfg.set("on_exit", lambda arbiter: children.stop())
+        application.on_stop = children.signal_stop
         logger.info(
             "Serving REST on %s:%s with %d worker(s), %d thread(s) each",
             settings.host,

@@ -65,7 +65,7 @@ def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     return value.lower() in _TRUE
 
 
-def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
+def _env_float(env: Mapping[str, str], name: str, default: float | None) -> float | None:
     value = env.get(name)
     if value is None or value == "":
         return default
@@ -143,7 +143,12 @@ class Settings:
     grpc_threads: int = 1
     grpc_workers: int = 1
     grpc_max_message_size: int | None = None
-    grpc_grace_period: float = 5.0
+    #: Seconds requests already accepted get to finish after SIGTERM, on REST and gRPC alike.
+    #: Kubernetes kills a pod 30 s after SIGTERM (terminationGracePeriodSeconds); 25 s leaves 5
+    #: for the processes to exit and their files to be removed before that.
+    grace_period: float = 25.0
+    #: The gRPC grace period when set apart (the original's flag); else ``grace_period``.
+    grpc_grace_period: float | None = None
     v2_model_name: str | None = None
     v2_method: str = "auto"
     log_format: str = "text"
@@ -212,6 +217,10 @@ class Settings:
         return DEFAULT_REST_TIMEOUT_S if millis is None else max(1, int(millis / 1000))
 
     @property
+    def effective_grpc_grace_period(self) -> float:
+        return self.grace_period if self.grpc_grace_period is None else self.grpc_grace_period
+
+    @property
     def effective_grpc_max_message_size(self) -> int | None:
         """Our flag/env wins over the ``seldon.io/grpc-max-message-size`` annotation."""
         if self.grpc_max_message_size is not None:
@@ -270,7 +279,8 @@ class Settings:
             grpc_threads=_env_int(env, "GRPC_THREADS", 1),
             grpc_workers=_env_int(env, "GRPC_WORKERS", 1),
             grpc_max_message_size=_env_int(env, "SELDON_GRPC_MAX_MESSAGE_SIZE", 0) or None,
-            grpc_grace_period=float(env.get("SELDON_GRPC_GRACE_PERIOD") or 5.0),
+            grace_period=_env_float(env, "SELDON_GRACE_PERIOD", 25.0),
+            grpc_grace_period=_env_float(env, "SELDON_GRPC_GRACE_PERIOD", None),
             v2_model_name=env.get("SELDON_V2_MODEL_NAME") or None,
             v2_method=env.get("SELDON_V2_METHOD") or "auto",
             log_format=(env.get("SELDON_LOG_FORMAT") or "text").lower(),

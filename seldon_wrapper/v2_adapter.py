@@ -84,6 +84,11 @@ class V2Adapter:
     def ready(self) -> bool:
         return self.component.ready
 
+    @property
+    def serving(self) -> bool:
+        """What readiness reports: loaded, and not shutting down (requests still finish)."""
+        return self.component.ready and not self.component.draining
+
     def server_metadata(self) -> dict:
         return {"name": SERVER_NAME, "version": __version__, "extensions": list(EXTENSIONS)}
 

@@ -1,8 +1,10 @@
 """gRPC server factory and the body of one gRPC serving process.
 
 Each gRPC process builds its own server after fork (grpc must not be initialised before
-forking), loads the model, reports SERVING on the standard health service once loaded, and on
-SIGTERM stops accepting calls and lets in-flight ones finish within the grace period.
+forking), loads the model, reports SERVING on the standard health service once loaded. On
+SIGTERM it drains: readiness (gRPC health, V2 ServerReady/ModelReady) says no at once and
+still answers, new calls are refused UNAVAILABLE, every call already accepted (running or
+queued for a thread) finishes within the grace period; then the server stops.
 """
 
 from __future__ import annotations
@@ -28,22 +30,105 @@ from seldon_wrapper.v2_adapter import V2Adapter
 
 logger = logging.getLogger(__name__)
 
+#: The label of gRPC message refusals in ``seldon_api_refused_requests_total``.
+GRPC_MESSAGE = "grpc_message"
+#: gRPC's own default receive limit, used when no size is configured.
+GRPC_DEFAULT_MAX_MESSAGE = 4 * 1024 * 1024
+
+
+#: Calls still answered while draining: readiness and liveness say how the server is.
+_HEALTH_METHODS = frozenset(
+    {
+        "/grpc.health.v1.Health/Check",
+        "/inference.GRPCInferenceService/ServerLive",
+        "/inference.GRPCInferenceService/ServerReady",
+        "/inference.GRPCInferenceService/ModelReady",
+    }
+)
+
+
+class CallPool(futures.ThreadPoolExecutor):
+    """The server's threads, which know how many accepted calls are not finished.
+
+    gRPC hands every call it accepts to the pool at once (a call waits here for a thread), and
+    the task runs even when the call fails before its handler (a message over the limit, a
+    client that went away), so the count always comes back to zero.
+    """
+
+    def __init__(self, max_workers: int) -> None:
+        super().__init__(max_workers=max_workers)
+        self.accepted = 0
+        self.idle = threading.Condition()
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> futures.Future:
+        with self.idle:
+            self.accepted += 1
+
+        def counted() -> Any:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self.idle:
+                    self.accepted -= 1
+                    self.idle.notify_all()
+
+        return super().submit(counted)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Until every accepted call has finished, at most ``timeout`` seconds."""
+        with self.idle:
+            return self.idle.wait_for(lambda: self.accepted == 0, timeout)
+
+
+class _TooLarge:
+    """A request message over the limit, in place of the message."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
 
 class RequestObserver(grpc.ServerInterceptor):
-    """Counts and times every unary call by method and status code, and traces it."""
+    """Counts and times every unary call by method and status code, and traces it; refuses
+    (and counts) request messages over the limit; refuses new work once draining.
 
-    def __init__(self, recorder: Any) -> None:
+    gRPC itself refuses a message over its receive limit before Python sees it, uncounted; so
+    its limit is set at twice ``max_message`` (server_options) and this observer refuses what
+    lies between, with gRPC's own status and message, and counts it.
+    """
+
+    def __init__(self, recorder: Any, max_message: int) -> None:
         self.recorder = recorder
+        self.max_message = max_message
+        self.draining = False
 
     def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
         handler = continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
             return handler
+        if self.draining and handler_call_details.method not in _HEALTH_METHODS:
+            return grpc.unary_unary_rpc_method_handler(
+                _refuse_while_draining,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
         method = handler_call_details.method.lstrip("/")
         inner = handler.unary_unary
         recorder = self.recorder
+        limit = self.max_message
+        deserialize = handler.request_deserializer
+
+        def checked(data: bytes) -> Any:
+            if len(data) > limit:
+                return _TooLarge(len(data))
+            return deserialize(data) if deserialize is not None else data
 
         def observed(request: Any, context: grpc.ServicerContext) -> Any:
+            if isinstance(request, _TooLarge):
+                recorder.record_refused(GRPC_MESSAGE)
+                context.abort(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    f"Received message larger than max ({request.size} vs. {limit})",
+                )
             started = time.perf_counter()
             span = None
             if tracing.enabled():
@@ -62,10 +147,12 @@ class RequestObserver(grpc.ServerInterceptor):
                     tracing.end_server_span(*span, status_code=code, error=code != "OK")
 
         return grpc.unary_unary_rpc_method_handler(
-            observed,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
+            observed, request_deserializer=checked, response_serializer=handler.response_serializer
         )
+
+
+def _refuse_while_draining(request: Any, context: grpc.ServicerContext) -> Any:
+    context.abort(grpc.StatusCode.UNAVAILABLE, "Server is shutting down")
 
 
 def reflection_pool() -> descriptor_pool.DescriptorPool:
@@ -92,24 +179,31 @@ def reflection_pool() -> descriptor_pool.DescriptorPool:
     return pool
 
 
+def max_message(settings: Settings) -> int:
+    """The request message limit: the flag or annotation, else gRPC's default."""
+    return settings.effective_grpc_max_message_size or GRPC_DEFAULT_MAX_MESSAGE
+
+
 def server_options(settings: Settings, reuse_port: bool) -> list[tuple[str, Any]]:
     options: list[tuple[str, Any]] = [("grpc.so_reuseport", 1 if reuse_port else 0)]
     size = settings.effective_grpc_max_message_size
     if size is not None:
-        options += [
-            ("grpc.max_message_length", size),
-            ("grpc.max_send_message_length", size),
-            ("grpc.max_receive_message_length", size),
-        ]
+        options += [("grpc.max_message_length", size), ("grpc.max_send_message_length", size)]
+    # gRPC refuses beyond this uncounted; RequestObserver refuses and counts from the limit on.
+    options.append(("grpc.max_receive_message_length", min(2 * max_message(settings), 2**31 - 1)))
     return options
 
 
-def build_server(dataplane: Dataplane, settings: Settings) -> tuple[grpc.Server, Any]:
+def build_server(
+    dataplane: Dataplane, settings: Settings
+) -> tuple[grpc.Server, Any, RequestObserver, CallPool]:
     """A server with every v1 service, reflection and health (NOT_SERVING until started)."""
+    observer = RequestObserver(dataplane.recorder, max_message(settings))
+    pool = CallPool(max(1, settings.grpc_threads))
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=max(1, settings.grpc_threads)),
+        pool,
         options=server_options(settings, reuse_port=settings.grpc_workers > 1),
-        interceptors=[RequestObserver(dataplane.recorder)],
+        interceptors=[observer],
     )
     v1.add_to_server(v1.SeldonServicer(dataplane), server)
     v2.add_to_server(V2Adapter(dataplane), server)
@@ -122,7 +216,7 @@ def build_server(dataplane: Dataplane, settings: Settings) -> tuple[grpc.Server,
         server,
         pool=reflection_pool(),
     )
-    return server, health_servicer
+    return server, health_servicer, observer, pool
 
 
 def serve_process(component: Component, dataplane: Dataplane, settings: Settings, metrics: Any = None) -> int:
@@ -133,7 +227,7 @@ def serve_process(component: Component, dataplane: Dataplane, settings: Settings
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     tracing.setup(settings.tracing, settings.interface_name)
     component.load()
-    server, health_servicer = build_server(dataplane, settings)
+    server, health_servicer, observer, pool = build_server(dataplane, settings)
     address = f"{settings.host}:{settings.grpc_port}"
     try:
         server.add_insecure_port(address)
@@ -145,8 +239,14 @@ def serve_process(component: Component, dataplane: Dataplane, settings: Settings
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     logger.info("gRPC server serving on %s with %d thread(s)", address, settings.grpc_threads)
     stop.wait()
+    grace = settings.effective_grpc_grace_period
+    deadline = time.monotonic() + grace
+    component.draining = True
+    observer.draining = True
     health_servicer.enter_graceful_shutdown()
-    server.stop(settings.grpc_grace_period).wait()
+    if not pool.wait_idle(grace):
+        logger.warning("gRPC calls still running after the %s s grace period are cancelled", grace)
+    server.stop(max(0.0, deadline - time.monotonic())).wait()
     if metrics is not None:
         metrics.shutdown()
     logger.info("gRPC server stopped")

@@ -39,14 +39,14 @@ class InferenceServicer(pb_grpc.GRPCInferenceServiceServicer):
         return pb.ServerLiveResponse(live=True)
 
     def ServerReady(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        return pb.ServerReadyResponse(ready=self.adapter.ready)
+        return pb.ServerReadyResponse(ready=self.adapter.serving)
 
     def ModelReady(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
         try:
             self.adapter.check_model(request.name, request.version)
         except SeldonMicroserviceException:
             return pb.ModelReadyResponse(ready=False)
-        return pb.ModelReadyResponse(ready=self.adapter.ready)
+        return pb.ModelReadyResponse(ready=self.adapter.serving)
 
     def ServerMetadata(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
         meta = self.adapter.server_metadata()

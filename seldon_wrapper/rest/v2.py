@@ -157,7 +157,7 @@ def create_blueprint(adapter: V2Adapter) -> Blueprint:
 
     @bp.get("/v2/health/ready")
     def ready() -> Response:
-        if not adapter.ready:
+        if not adapter.serving:
             return _error(f"Model {adapter.model_name} is not ready", 503)
         return _json({"ready": True})
 
@@ -171,7 +171,7 @@ def create_blueprint(adapter: V2Adapter) -> Blueprint:
     @bp.get("/v2/models/<name>/versions/<version>/ready")
     def model_ready(name: str, version: str | None = None) -> Response:
         adapter.check_model(name, version)
-        if not adapter.ready:
+        if not adapter.serving:
             return _error(f"Model {name} is not ready", 503)
         return _json({"name": name, "ready": True})
 

@@ -69,8 +69,11 @@ def install(app: Flask, dataplane: Dataplane) -> dict[str, Any]:
             if kind in REFUSED_LABELS:
                 dataplane.recorder.record_refused(REFUSED_LABELS[kind])
 
+        def on_stopping() -> None:
+            dataplane.component.draining = True
+
         options["pre_fork"] = lambda arbiter, worker: worker.configure(
-            limits, write_refusal, on_refused, board
+            limits, write_refusal, on_refused, on_stopping, board
         )
     return options
 

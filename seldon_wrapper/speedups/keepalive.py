@@ -21,9 +21,10 @@ graceful exit) and changes how connections are handled:
 * with several workers, a kept-alive connection stays with the worker that accepted it, so
   new connections must be spread: each worker publishes how many it holds (AcceptBoard) and
   leaves a new one to a worker holding fewer, unless that one is slow to take it;
-* on exit (SIGTERM, ``max_requests``) the worker stops accepting, answers every request that
-  has begun to arrive (with `Connection: close`), then closes; Gunicorn's
-  ``graceful_timeout`` bounds the wait.
+* on exit (SIGTERM, ``max_requests``) the worker takes what is left in the listen backlog,
+  stops accepting, answers every request that has begun to arrive (with `Connection: close`),
+  then closes; Gunicorn's ``graceful_timeout`` (our grace period) bounds the wait. On SIGTERM
+  readiness turns to 503 at once (``on_stopping``).
 """
 
 from __future__ import annotations
@@ -175,18 +176,21 @@ class KeepAliveWorker(base.Worker):
         self.our_limits: dict[str, Any] = {}
         self.write_refusal: RefusalWriter = plain_refusal
         self.on_refused: Callable[[str], None] = lambda kind: None
+        self.on_stopping: Callable[[], None] = lambda: None
 
     def configure(
         self,
         limits: dict[str, Any],
         write_refusal: RefusalWriter,
         on_refused: Callable[[str], None],
+        on_stopping: Callable[[], None],
         board: AcceptBoard | None,
     ) -> None:
-        """Master side, before the fork (Gunicorn's ``pre_fork``): our limits, answers, board."""
+        """Master side, before the fork (Gunicorn's ``pre_fork``): our limits, answers, hooks."""
         self.our_limits = limits
         self.write_refusal = write_refusal
         self.on_refused = on_refused
+        self.on_stopping = on_stopping
         if board is not None:
             self.board = board
             self.slot = board.reserve(self)
@@ -198,6 +202,11 @@ class KeepAliveWorker(base.Worker):
         for fd in self.wakeup:
             os.set_blocking(fd, False)
         signal.set_wakeup_fd(self.wakeup[1])
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        """SIGTERM: readiness turns to 503 at once; what was accepted is still answered."""
+        super().handle_exit(sig, frame)
+        self.on_stopping()
 
     def run(self) -> None:
         self.limits = ReadLimits.from_gunicorn(self.cfg, **self.our_limits)
@@ -304,12 +313,24 @@ class KeepAliveWorker(base.Worker):
                 if exc.errno in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
                     return
                 raise
-            client.setblocking(False)
-            conn = _Conn(client, addr, listener.getsockname(), self.limits, self.scheme)
-            self.conns[client.fileno()] = conn
-            self.poller.register(client.fileno(), _IN)
+            self._add(client, addr, listener)
             self.declining_since = 0.0
-            self._count_changed()
+
+    def _add(self, client: socket.socket, addr: Any, listener: socket.socket) -> None:
+        client.setblocking(False)
+        self.conns[client.fileno()] = _Conn(client, addr, listener.getsockname(), self.limits, self.scheme)
+        self.poller.register(client.fileno(), _IN)
+        self._count_changed()
+
+    def _accept_backlog(self) -> None:
+        """Leaving: take the connections clients already opened (their requests are accepted)."""
+        for listener in self.listeners.values():
+            while len(self.conns) < self.max_conns:
+                try:
+                    client, addr = listener.accept()
+                except OSError:
+                    break
+                self._add(client, addr, listener)
 
     def _readable(self, conn: _Conn) -> None:
         if conn.closing_until:
@@ -488,13 +509,19 @@ class KeepAliveWorker(base.Worker):
                 self.poller.unregister(fd)
             self.listening = False
         self.alive = False
+        self._accept_backlog()
         deadline = time.monotonic() + max(0.0, self.cfg.graceful_timeout - 1.0)
         try:
             self._events(0)  # requests already sent on kept-alive connections are read first
             while True:
-                for conn in list(self.conns.values()):
-                    if not (conn.reader.busy or conn.reader.ready or conn.outbox.parts or conn.closing_until):
-                        self._drop(conn)  # idle: nothing of its was accepted
+                # While requests are still being answered, a kept-alive connection may bring
+                # one more (answered with Connection: close); once none is, the idle ones close.
+                if not any(
+                    conn.reader.busy or conn.reader.ready or conn.outbox.parts for conn in self.conns.values()
+                ):
+                    for conn in list(self.conns.values()):
+                        if not conn.closing_until:
+                            self._drop(conn)
                 now = time.monotonic()
                 if not self.conns or now >= deadline:
                     break

@@ -3,6 +3,7 @@ message size limits (1.6, 4.3) and graceful SIGTERM."""
 
 import collections
 import json
+import re
 import signal
 import time
 
@@ -132,6 +133,27 @@ def test_max_message_size(serve, tmp_path, how):
         assert predict_bin(channel, b"small").binData == b"small"
         # 900 bytes in and out still fit under the 1000 byte limit.
         assert predict_bin(channel, b"y" * 900).binData == b"y" * 900
+
+
+def test_messages_over_the_limit_are_counted_as_refused(serve):
+    server = serve("IdentityModel", "--grpc-max-message-size", "1000")
+    with grpc_channel(server) as channel:
+        error = call_error(
+            rpc(channel, "Model", "Predict"), prediction_pb2.SeldonMessage(binData=b"x" * 1500)
+        )
+        assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "larger than max (1503 vs. 1000)" in error.details()
+        # Far over the limit gRPC refuses it itself, before the server sees it: not counted.
+        error = call_error(
+            rpc(channel, "Model", "Predict"), prediction_pb2.SeldonMessage(binData=b"x" * 5000)
+        )
+        assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert predict_bin(channel, b"small").binData == b"small"
+    metrics = requests.get(f"http://127.0.0.1:{server.metrics_port}/metrics", timeout=10).text
+    refused = re.search(
+        r'^seldon_api_refused_requests_total\{[^}]*limit="grpc_message"[^}]*\} (\S+)$', metrics, re.M
+    )
+    assert refused is not None and float(refused.group(1)) == 1.0
 
 
 # -- gRPC processes -------------------------------------------------------------------------------
