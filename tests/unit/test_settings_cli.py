@@ -137,6 +137,8 @@ ENV_CASES = [
     ("SELDON_REQUEST_HEADER_TIMEOUT", "2.5", "request_header_timeout", 2.5),
     ("SELDON_REQUEST_BODY_TIMEOUT", "30", "request_body_timeout", 30.0),
     ("SELDON_REQUEST_BODY_MIN_RATE", "1024", "request_body_min_rate", 1024),
+    ("SELDON_GRACE_PERIOD", "12", "grace_period", 12.0),
+    ("SELDON_GRPC_GRACE_PERIOD", "3", "grpc_grace_period", 3.0),
 ]
 
 
@@ -193,6 +195,8 @@ FLAG_CASES = [
     ("--request-header-timeout", "1", "SELDON_REQUEST_HEADER_TIMEOUT", "9", "request_header_timeout", 1.0),
     ("--request-body-timeout", "3", "SELDON_REQUEST_BODY_TIMEOUT", "9", "request_body_timeout", 3.0),
     ("--request-body-min-rate", "10", "SELDON_REQUEST_BODY_MIN_RATE", "9", "request_body_min_rate", 10),
+    ("--grace-period", "7", "SELDON_GRACE_PERIOD", "9", "grace_period", 7.0),
+    ("--grpc-grace-period", "2", "SELDON_GRPC_GRACE_PERIOD", "9", "grpc_grace_period", 2.0),
 ]
 
 
@@ -435,3 +439,11 @@ def test_gunicorn_options_from_flags(env, tmp_path):
 
 def test_gunicorn_options_single_threaded(env):
     assert gunicorn_options(parse(env, "--threads", "8", "--single-threaded", "1"))["threads"] == 1
+
+
+def test_one_grace_period_for_rest_and_grpc_unless_grpc_is_set_apart():
+    assert Settings.from_env({}).effective_grpc_grace_period == 25.0  # within Kubernetes' 30 s
+    assert Settings.from_env({"SELDON_GRACE_PERIOD": "12"}).effective_grpc_grace_period == 12.0
+    apart = Settings.from_env({"SELDON_GRACE_PERIOD": "12", "SELDON_GRPC_GRACE_PERIOD": "4"})
+    assert (apart.grace_period, apart.effective_grpc_grace_period) == (12.0, 4.0)
+    assert gunicorn_options(apart)["graceful_timeout"] == 12  # Gunicorn waits that long for REST
