@@ -495,7 +495,7 @@ class KeepAliveWorker(base.Worker):
                 if refusal is not None and conn.refusal is None:
                     conn.refusal = refusal
                     self._serve_ready(conn)
-            elif now - conn.last >= idle_after:
+            elif now - conn.last >= idle_after and not _unread(conn.sock):
                 self._drop(conn)
 
     def _read_wakeup(self) -> None:
@@ -520,7 +520,7 @@ class KeepAliveWorker(base.Worker):
                     conn.reader.busy or conn.reader.ready or conn.outbox.parts for conn in self.conns.values()
                 ):
                     for conn in list(self.conns.values()):
-                        if not conn.closing_until:
+                        if not conn.closing_until and not _unread(conn.sock):
                             self._drop(conn)
                 now = time.monotonic()
                 if not self.conns or now >= deadline:
@@ -535,6 +535,14 @@ class KeepAliveWorker(base.Worker):
         self.poller.close()
         if self.board is not None:
             self.board.release(self.slot)
+
+
+def _unread(sock: socket.socket) -> bool:
+    """Whether the client sent something not read yet (while the worker was busy): not idle."""
+    try:
+        return bool(sock.recv(1, socket.MSG_PEEK))
+    except OSError:  # nothing there (BlockingIOError), or the connection failed
+        return False
 
 
 def plain_refusal(refusal: Refusal, headers: list) -> bytes:  # noqa: ARG001 - a RefusalWriter

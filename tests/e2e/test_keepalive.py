@@ -273,3 +273,29 @@ def test_sigterm_answers_a_request_in_flight_on_a_kept_alive_connection(serve_sp
     thread.join(10)
     assert outcome.get("status") == 200
     assert server.process.wait(10) == 0
+
+
+def test_a_request_sent_while_the_worker_is_busy_is_answered_not_dropped_as_idle(serve_speedups, tmp_path):
+    # Connections the worker accepted before a long prediction have been quiet for longer than
+    # the keep-alive setting when it is done; the requests they sent meanwhile must be served.
+    server = serve_speedups("WorkerPidModel", "--keepalive", "1", env=worker_pid_env(tmp_path))
+    waiting = [_connect(server) for _ in range(3)]
+    time.sleep(0.2)  # accepted, and quiet
+    long = _connect(server)
+    results: dict = {}
+
+    def post(name, conn, seconds):
+        response, body = _post(conn, json.dumps({"data": {"ndarray": [seconds]}}))
+        results[name] = response.status
+
+    threads = [threading.Thread(target=post, args=("long", long, 2.5))]
+    threads += [threading.Thread(target=post, args=(i, conn, 0.0)) for i, conn in enumerate(waiting)]
+    threads[0].start()
+    time.sleep(0.3)
+    for thread in threads[1:]:
+        thread.start()
+    for thread in threads:
+        thread.join(15)
+    assert results == {"long": 200, 0: 200, 1: 200, 2: 200}
+    for conn in [long, *waiting]:
+        conn.close()
