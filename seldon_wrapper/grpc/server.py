@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 #: The label of gRPC message refusals in ``seldon_api_refused_requests_total``.
 GRPC_MESSAGE = "grpc_message"
+#: Once every accepted call is done, what is still open gets this long before it is cancelled.
+STOP_GRACE_S = 0.5
 #: gRPC's own default receive limit, used when no size is configured.
 GRPC_DEFAULT_MAX_MESSAGE = 4 * 1024 * 1024
 
@@ -52,13 +54,23 @@ class CallPool(futures.ThreadPoolExecutor):
 
     gRPC hands every call it accepts to the pool at once (a call waits here for a thread), and
     the task runs even when the call fails before its handler (a message over the limit, a
-    client that went away), so the count always comes back to zero.
+    client that went away), so the count always comes back to zero. Streams that run as long
+    as their client wants (health ``Watch``, reflection) are not waited for.
     """
 
     def __init__(self, max_workers: int) -> None:
         super().__init__(max_workers=max_workers)
         self.accepted = 0
+        self.streaming = 0
         self.idle = threading.Condition()
+
+    def stream_began(self, change: int = 1) -> None:
+        with self.idle:
+            self.streaming += change
+            self.idle.notify_all()
+
+    def stream_ended(self) -> None:
+        self.stream_began(-1)
 
     def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> futures.Future:
         with self.idle:
@@ -77,7 +89,7 @@ class CallPool(futures.ThreadPoolExecutor):
     def wait_idle(self, timeout: float) -> bool:
         """Until every accepted call has finished, at most ``timeout`` seconds."""
         with self.idle:
-            return self.idle.wait_for(lambda: self.accepted == 0, timeout)
+            return self.idle.wait_for(lambda: self.accepted <= self.streaming, timeout)
 
 
 class _TooLarge:
@@ -96,15 +108,18 @@ class RequestObserver(grpc.ServerInterceptor):
     lies between, with gRPC's own status and message, and counts it.
     """
 
-    def __init__(self, recorder: Any, max_message: int) -> None:
+    def __init__(self, recorder: Any, max_message: int, pool: CallPool) -> None:
         self.recorder = recorder
         self.max_message = max_message
+        self.pool = pool
         self.draining = False
 
     def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
         handler = continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
-            return handler
+        if handler is None:
+            return None
+        if handler.unary_unary is None:
+            return self._open_ended(handler)
         if self.draining and handler_call_details.method not in _HEALTH_METHODS:
             return grpc.unary_unary_rpc_method_handler(
                 _refuse_while_draining,
@@ -148,6 +163,31 @@ class RequestObserver(grpc.ServerInterceptor):
 
         return grpc.unary_unary_rpc_method_handler(
             observed, request_deserializer=checked, response_serializer=handler.response_serializer
+        )
+
+    def _open_ended(self, handler: Any) -> Any:
+        """A streaming call (health Watch, reflection): the pool does not wait for it to end."""
+        pool = self.pool
+        if handler.unary_stream is not None:
+            inner = handler.unary_stream
+            make = grpc.unary_stream_rpc_method_handler
+        elif handler.stream_stream is not None:
+            inner = handler.stream_stream
+            make = grpc.stream_stream_rpc_method_handler
+        else:
+            return handler  # client streaming, unary answer: waited for like a unary call
+
+        def watched(request: Any, context: grpc.ServicerContext) -> Any:
+            pool.stream_began()
+            try:
+                yield from inner(request, context)
+            finally:
+                pool.stream_ended()
+
+        return make(
+            watched,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
         )
 
 
@@ -198,8 +238,8 @@ def build_server(
     dataplane: Dataplane, settings: Settings
 ) -> tuple[grpc.Server, Any, RequestObserver, CallPool]:
     """A server with every v1 service, reflection and health (NOT_SERVING until started)."""
-    observer = RequestObserver(dataplane.recorder, max_message(settings))
     pool = CallPool(max(1, settings.grpc_threads))
+    observer = RequestObserver(dataplane.recorder, max_message(settings), pool)
     server = grpc.server(
         pool,
         options=server_options(settings, reuse_port=settings.grpc_workers > 1),
@@ -246,7 +286,8 @@ def serve_process(component: Component, dataplane: Dataplane, settings: Settings
     health_servicer.enter_graceful_shutdown()
     if not pool.wait_idle(grace):
         logger.warning("gRPC calls still running after the %s s grace period are cancelled", grace)
-    server.stop(max(0.0, deadline - time.monotonic())).wait()
+    # What is left are open-ended streams (and calls that just came in, refused): end them.
+    server.stop(min(STOP_GRACE_S, max(0.0, deadline - time.monotonic()))).wait()
     if metrics is not None:
         metrics.shutdown()
     logger.info("gRPC server stopped")

@@ -192,8 +192,12 @@ class KeepAliveWorker(base.Worker):
         self.on_refused = on_refused
         self.on_stopping = on_stopping
         if board is not None:
-            self.board = board
-            self.slot = board.reserve(self)
+            self.use_board(board)
+
+    def use_board(self, board: AcceptBoard) -> None:
+        """Share new connections with the other workers through ``board`` (before the fork)."""
+        self.board = board
+        self.slot = board.reserve(self)
 
     def init_signals(self) -> None:
         """Gunicorn's handlers, and a wake-up pipe of our own that ends the epoll wait."""

@@ -113,3 +113,23 @@ def test_sigterm_answers_every_accepted_request_then_exits_cleanly(serve_speedup
     assert os.listdir(temp) == [], "the metrics directory was left behind"
     for conn in readiness:
         conn.close()
+
+
+def test_an_open_health_watch_neither_holds_the_shutdown_nor_misses_not_serving(serve):
+    # gRPC clients with client-side health checking keep a Watch stream open all the time.
+    server = serve("IdentityModel", "--grpc-threads", "2")
+    with grpc_channel(server) as channel:
+        watch = health_pb2_grpc.HealthStub(channel).Watch(
+            health_pb2.HealthCheckRequest(service=""), timeout=60
+        )
+        assert next(watch).status == health_pb2.HealthCheckResponse.SERVING
+        started = time.monotonic()
+        os.kill(server.process.pid, signal.SIGTERM)
+        statuses = []
+        try:
+            statuses.extend(update.status for update in watch)
+        except grpc.RpcError:
+            pass  # the stream is ended by the server's stop
+        assert server.process.wait(20) == 0
+        assert time.monotonic() - started < 5  # not the 25 s grace period
+    assert health_pb2.HealthCheckResponse.NOT_SERVING in statuses
