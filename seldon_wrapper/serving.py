@@ -245,9 +245,10 @@ def run(settings: Settings, metrics_dir: str | None = None) -> int:
             from seldon_wrapper import speedups
 
             options.update(speedups.install(app, dataplane))
-        application = RestApplication(
-            BodyLimit(app, settings.max_request_size, dataplane.recorder), component, settings, options
-        )
+        # Our worker checks the body limit while it reads; Gunicorn's own workers need the layer.
+        own_worker = "worker_class" in options  # set only by speedups.install
+        wsgi = app if own_worker else BodyLimit(app, settings.max_request_size, dataplane.recorder)
+        application = RestApplication(wsgi, component, settings, options)
         application.cfg.set("on_exit", lambda arbiter: children.stop())
         application.on_stop = children.signal_stop
         logger.info(

@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -65,24 +66,23 @@ def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     return value.lower() in _TRUE
 
 
-def _env_float(env: Mapping[str, str], name: str, default: float | None) -> float | None:
+def _env_number(env: Mapping[str, str], name: str, default: Any, kind: type = int) -> Any:
     value = env.get(name)
     if value is None or value == "":
         return default
     try:
-        return float(value)
+        return kind(value)
     except ValueError:
-        raise ValueError(f"environment variable {name}={value!r} is not a number") from None
+        what = "an integer" if kind is int else "a number"
+        raise ValueError(f"environment variable {name}={value!r} is not {what}") from None
 
 
 def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
-    value = env.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError(f"environment variable {name}={value!r} is not an integer") from None
+    return _env_number(env, name, default)
+
+
+def _env_float(env: Mapping[str, str], name: str, default: float | None) -> float | None:
+    return _env_number(env, name, default, float)
 
 
 def load_annotations(path: str) -> dict[str, str]:

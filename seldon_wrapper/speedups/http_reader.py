@@ -111,7 +111,7 @@ class Request:
             self.path, self.query, self.fragment = parts.path or "", parts.query or "", parts.fragment or ""
         self.version = version
         self.headers = headers
-        self.body: io.BytesIO = _EMPTY
+        self.body: io.BytesIO | None = None  # set once the whole body has arrived
         self.scheme = scheme
         self.keep_alive = True
         self.must_close = False
@@ -120,9 +120,6 @@ class Request:
 
     def should_close(self) -> bool:
         return self.must_close or not self.keep_alive
-
-
-_EMPTY = io.BytesIO(b"")
 
 
 def _too_many_headers(which: str) -> Refusal:
@@ -294,11 +291,7 @@ class RequestReader:
     def on_message_complete(self) -> None:
         request = self.request
         assert request is not None
-        chunks = self.chunks
-        if chunks:
-            request.body = io.BytesIO(chunks[0] if len(chunks) == 1 else b"".join(chunks))
-        else:
-            request.body = io.BytesIO(b"")
+        request.body = io.BytesIO(b"".join(self.chunks))  # one chunk: joined without a copy
         self.ready.append(request)
         if not request.keep_alive:
             self.finished = True
