@@ -146,8 +146,11 @@ def _lookup(user: Any, name: str) -> Any:
     if value is None:
         return None
     if name in _ABSENT_WHEN_DEFAULT and isinstance(user, SeldonComponent):
-        if getattr(type(user), name, None) is getattr(SeldonComponent, name):
-            return None
+        own = getattr(user, "__dict__", None)
+        if (own is None or name not in own) and getattr(type(user), name, None) is getattr(
+            SeldonComponent, name
+        ):
+            return None  # not set on the instance (``self.predict = ...``), not overridden by the class
     return value
 
 

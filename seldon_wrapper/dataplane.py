@@ -103,6 +103,8 @@ class Dataplane:
         tags = self.merged_tags(request_tags, response)
         if tags:
             out["tags"] = tags
+        elif request_tags and not isinstance(request_tags, dict):
+            out["tags"] = request_tags  # a list or string: echoed as it came, as the original did
         all_metrics = list(request_metrics) + metrics if request_metrics else metrics
         if all_metrics:
             out["metrics"] = all_metrics

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -85,26 +85,31 @@ def _env_float(env: Mapping[str, str], name: str, default: float | None) -> floa
     return _env_number(env, name, default, float)
 
 
-def load_annotations(path: str) -> dict[str, str]:
-    """Read the downward-API annotations file (``key="value"`` per line); missing -> {}."""
+def parse_annotations(lines: Iterable[str]) -> dict[str, str]:
+    """``key="value"`` lines of the downward-API annotations file -> {key: value}."""
     annotations: dict[str, str] = {}
+    for line in lines:
+        line = line.rstrip()
+        if not line:
+            continue
+        if "=" not in line:
+            logger.warning("Bad annotation [%s]", line)
+            continue
+        key, value = line.split("=", 1)
+        annotations[key.strip()] = value.strip()[1:-1]
+    return annotations
+
+
+def load_annotations(path: str) -> dict[str, str]:
+    """Read the downward-API annotations file; missing or unreadable -> {}."""
     try:
         if not os.path.isfile(path):
-            return annotations
+            return {}
         with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                line = line.rstrip()
-                if not line:
-                    continue
-                if "=" not in line:
-                    logger.warning("Bad annotation [%s]", line)
-                    continue
-                key, value = line.split("=", 1)
-                annotations[key.strip()] = value.strip()[1:-1]
+            return parse_annotations(handle)
     except Exception as exc:  # the original logs and carries on with none
         logger.error("Failed to read annotations file %s: %s", path, exc)
         return {}
-    return annotations
 
 
 def split_image(image: str | None) -> tuple[str, str]:

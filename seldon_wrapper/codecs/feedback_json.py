@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any
 
 import numpy as np
+from google.protobuf import json_format
 
 from seldon_wrapper.codecs import seldon_proto
 from seldon_wrapper.codecs.message import DATA, NDARRAY, TENSOR, FeedbackRequest
@@ -121,11 +122,24 @@ def _message(msg: Any) -> tuple[Callable[[], np.ndarray], str | None, list, str]
     return partial(np.array, []), DATA, names, puid
 
 
+def _not_an_object(obj: Any) -> FeedbackRequest:
+    """A body that is not a JSON object goes through protobuf's parse, as in the original, so the
+    answer carries the original's message (a number, which made the original answer 500, is a 400
+    here). What protobuf accepts (``[]``, ``""``) is an empty Feedback, as it was."""
+    try:
+        message = json_format.ParseDict(obj, seldon_proto.Feedback())
+    except json_format.ParseError as exc:
+        raise SeldonMicroserviceException(f"Invalid JSON: {exc}") from None
+    except (TypeError, ValueError, AttributeError, RecursionError) as exc:
+        raise SeldonMicroserviceException(str(exc)) from None
+    return seldon_proto.decode_feedback(message)
+
+
 def decode_feedback(obj: Any) -> FeedbackRequest:
     """The whole payload is checked before any array is built, as protobuf parses before the
     original decoded, so a payload with two faults reports the same one."""
     if not isinstance(obj, dict):
-        raise SeldonMicroserviceException(f"Invalid request data type: {obj}")
+        return _not_an_object(obj)
     try:
         _fields(obj, {"request", "response", "reward", "truth"})
         features, kind, names, puid = _message(obj.get("request", {}))

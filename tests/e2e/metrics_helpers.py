@@ -6,15 +6,15 @@ identified by its sample name and its labels (for histograms ``le`` is a label t
 
 from __future__ import annotations
 
+import json
 import math
+import pathlib
 import time
 from collections import Counter
 from typing import Any
 
-import numpy as np
 import requests
 from prometheus_client.parser import text_string_to_metric_families
-from prometheus_client.utils import floatToGoString
 
 REQUESTS_FAMILY = "seldon_api_model_requests"  # exposed as seldon_api_model_requests_total
 DURATION_FAMILY = "seldon_api_model_request_duration_seconds"
@@ -22,8 +22,12 @@ FEEDBACK_FAMILY = "seldon_api_model_feedback"
 REWARD_FAMILY = "seldon_api_model_feedback_reward"
 REQUEST_FAMILIES = {REQUESTS_FAMILY, DURATION_FAMILY}
 
-# Spec 6.5: 50 bounds log-spaced from 1 ms to 30 s, then +Inf (51 buckets).
-TIMER_BOUNDS = [float(bound) for bound in np.logspace(-3, np.log10(30), 50)]
+# Spec 6.5: 50 bounds log-spaced from 1 ms to 30 s, then +Inf (51 buckets), as the original's
+# /metrics prints them (numpy 1.x's values: numpy 2 computes 13 of them 1 ulp apart).
+ORIGINAL_TIMER_LE = json.loads(
+    (pathlib.Path(__file__).resolve().parents[1] / "legacy" / "original_api.json").read_text()
+)["timer_bucket_le"]
+TIMER_BOUNDS = [float(le) for le in ORIGINAL_TIMER_LE[:-1]]
 
 # The Seldon environment the operator injects, and the default labels it yields (spec 6.5).
 SELDON_ENV = {
@@ -130,13 +134,12 @@ def labelset(**labels: str) -> frozenset:
 def assert_timer_buckets(buckets: list[tuple[str, float]], observations: list[float]) -> None:
     """A TIMER histogram has spec 6.5's 51 buckets and counts the given observations (seconds).
 
-    The ``le`` texts are the original's: floatToGoString of numpy's log-spaced bounds, so the
-    last finite one is numerically 30 but renders as ``29.999999999999996`` (spec 6.5 writes it
-    ``30.0``; numpy 1.26 and 2.x both compute 29.999999999999996).
+    The ``le`` texts are the original's, digit for digit, so the last finite one is numerically
+    30 but renders as ``29.999999999999996`` (spec 6.5 writes it ``30.0``).
     """
     assert len(buckets) == 51, buckets
     les = [le for le, _ in buckets]
-    assert les == [floatToGoString(bound) for bound in TIMER_BOUNDS] + ["+Inf"], les
+    assert les == ORIGINAL_TIMER_LE, les
     assert les[0] == "0.001"
     assert math.isclose(float(les[-2]), 30.0, rel_tol=1e-12)
     expected = [float(sum(1 for o in observations if o <= bound)) for bound in TIMER_BOUNDS]

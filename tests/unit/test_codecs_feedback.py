@@ -154,10 +154,32 @@ def test_unusual_payloads_answer_as_protobuf_did(payload):
     same_as_protobuf(payload)
 
 
-def test_a_payload_that_is_not_an_object_is_refused():
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ([1, 2], "Invalid JSON: Failed to parse 1 field: expected string or bytes-like object, got 'int'."),
+        (5, "'int' object is not iterable"),
+        (True, "'bool' object is not iterable"),
+    ],
+)
+def test_a_payload_that_is_not_an_object_is_refused_with_the_original_message(payload, message):
+    """The original parsed it with protobuf and answered its message (a 500 for numbers)."""
     with pytest.raises(SeldonMicroserviceException) as info:
-        feedback_json.decode_feedback([1, 2])
-    assert (info.value.message, info.value.status_code) == ("Invalid request data type: [1, 2]", 400)
+        feedback_json.decode_feedback(payload)
+    assert (info.value.message, info.value.status_code) == (message, 400)
+
+
+@given(st.one_of(st.lists(anything, max_size=3), st.text(max_size=5), numbers, st.booleans()))
+def test_a_payload_that_is_not_an_object_is_handled_as_protobuf_does(payload):
+    ours = outcome(feedback_json.decode_feedback, payload)
+    theirs = outcome(through_protobuf, payload)
+    if theirs[0] == "refused":
+        # the original wrapped only protobuf's ParseError in "Invalid JSON: "; a TypeError's text
+        # (e.g. for a number) came bare
+        assert ours[0] == "refused" and ours[2] == 400
+        assert ours[1] in (theirs[1], theirs[1].removeprefix("Invalid JSON: "))
+    else:
+        assert ours == theirs
 
 
 def test_a_deeply_nested_payload_is_refused_as_invalid_json():
