@@ -49,6 +49,7 @@ setup(
             "pytest>=8",
             "requests>=2.31",
             "hypothesis>=6.100",
+            "pytest-mock>=3.12",  # tests/legacy patch module attributes with `mocker`, as users do
             "openapi-spec-validator>=0.7",
             "ruff>=0.6",
         ],

@@ -52,11 +52,27 @@ class LegacySettings(Settings):
 
 
 class LegacyDataplane(Dataplane):
-    """A Dataplane whose metrics-in-response switch is the legacy module flags, read per call."""
+    """A Dataplane that reads, per call, what the original looked up per call through its modules.
+
+    The metrics-in-response switch is the legacy module flags; ``meta.requestPath`` comes from
+    ``seldon_core.utils.get_request_path`` (which calls that module's ``get_model_name`` and
+    ``get_image_name``). Only in-process legacy code uses this class: the server's Dataplane keeps
+    both as plain attributes.
+    """
 
     @property
     def include_metrics(self) -> bool:
         return include_metrics()
+
+    @property
+    def _request_path(self) -> dict:
+        from seldon_core import utils
+
+        return utils.get_request_path()
+
+    @_request_path.setter
+    def _request_path(self, value: dict) -> None:
+        """Dataplane.__init__ stores the settings' path; the legacy lookup replaces it."""
 
 
 class _NoMetadataComponent(Component):
@@ -103,16 +119,17 @@ def make_dataplane(
 ) -> LegacyDataplane:
     """A Dataplane over ``user_model`` with settings from the environment now.
 
-    ``with_metadata=False`` skips the model metadata (the user's ``init_metadata`` and
-    ``MODEL_METADATA``), for the per-call dataplanes of ``seldon_methods`` and ``utils``.
+    With ``with_metadata`` the model metadata is ``seldon_core.seldon_methods.init_metadata``'s
+    (looked up now, as the original's ``get_rest_microservice`` did); without it (the per-call
+    dataplanes of ``seldon_methods`` and ``utils``) the user's ``init_metadata`` is not called.
     """
-    settings = LegacySettings.from_env(routing_key=routing_key, **overrides)
+    settings = LegacySettings.from_env(routing_key=routing_key, **overrides).with_(model_metadata=None)
+    dataplane = LegacyDataplane(_NoMetadataComponent(user_model), settings, recorder_for(seldon_metrics))
     if with_metadata:
-        component = Component(user_model)
-    else:
-        component = _NoMetadataComponent(user_model)
-        settings = settings.with_(model_metadata=None)
-    return LegacyDataplane(component, settings, recorder_for(seldon_metrics))
+        from seldon_core import seldon_methods
+
+        dataplane._model_metadata = seldon_methods.init_metadata(user_model)
+    return dataplane
 
 
 def plain_json(value: Any) -> Any:

@@ -11,6 +11,8 @@ The contract format is the microservice tester's (see ``seldon_core.microservice
 from __future__ import annotations
 
 import argparse
+import json  # noqa: F401 - a name the original's module had
+import logging  # noqa: F401 - a name the original's module had
 
 from seldon_core.microservice_tester import (
     _load_contract,

@@ -1,14 +1,19 @@
-"""The original's ``seldon_core.flask_utils``: request parsing, JSON responses, the Seldon exception."""
+"""The original's ``seldon_core.flask_utils``: request parsing, JSON responses, the Seldon exception.
+
+Flask is imported on first use (or when one of its names is read from this module), so code that
+imports this module only for ``SeldonMicroserviceException`` or the constants stays light.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Response
+# base64, json, HTTPStatus, Dict and Union: names the original's module had.
+import base64  # noqa: F401
+import json  # noqa: F401
+from http import HTTPStatus  # noqa: F401
+from typing import Any, Dict, Union  # noqa: F401, UP035
 
 from seldon_wrapper.codecs import seldon_json
 from seldon_wrapper.errors import SeldonMicroserviceException
-from seldon_wrapper.rest import app as _rest
 from seldon_wrapper.settings import (
     ANNOTATION_GRPC_MAX_MSG_SIZE,
     ANNOTATION_REST_TIMEOUT,
@@ -27,21 +32,48 @@ __all__ = [
     "jsonify",
 ]
 
+# Module attributes resolved on first read: name -> (module, attribute).
+_LAZY_NAMES = {
+    "current_app": ("flask", "current_app"),
+    "request": ("flask", "request"),
+    "flask_jsonify": ("flask", "jsonify"),
+    "BadRequest": ("werkzeug.exceptions", "BadRequest"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_NAMES:
+        import importlib
+
+        module, attribute = _LAZY_NAMES[name]
+        value = getattr(importlib.import_module(module), attribute)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _rest() -> Any:
+    from seldon_wrapper.rest import app
+
+    return app
+
 
 def get_request(skip_decoding: bool = False) -> Any:
     """The payload of the current Flask request: multipart form, ``json`` field or query, JSON body.
 
     With ``skip_decoding`` the ``json`` text or the raw body is returned undecoded (PAYLOAD_PASSTHROUGH).
     """
-    return _rest.get_request(passthrough=skip_decoding)
+    return _rest().get_request(passthrough=skip_decoding)
 
 
 def get_multi_form_data_request() -> dict:
     """A multipart/form-data request as a message dict (``strData`` raw, ``binData`` base64, others JSON)."""
-    return _rest.multipart_message()
+    return _rest().multipart_message()
 
 
-def jsonify(response: Any, skip_encoding: bool = False) -> Response:
+def jsonify(response: Any, skip_encoding: bool = False) -> Any:
     """A JSON response with sorted keys (``skip_encoding``: the body is sent as given)."""
+    from flask import Response
+
     body = response if skip_encoding else seldon_json.dumps(response)
-    return Response(body, mimetype=_rest.JSON_MIMETYPE)
+    return Response(body, mimetype=_rest().JSON_MIMETYPE)

@@ -5,6 +5,10 @@ the answer; it is kept for code that checks it. TensorFlow is looked up, not imp
 """
 
 import importlib.util
+import logging
+import textwrap  # noqa: F401 - a name the original's module had
+
+logger = logging.getLogger(__name__)
 
 _TF_PRESENT = importlib.util.find_spec("tensorflow") is not None
 

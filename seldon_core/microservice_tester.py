@@ -16,9 +16,10 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Dict, List, Tuple, Union  # noqa: F401, UP035 - the original's names
 
 import numpy as np
+from numpy import ndarray  # noqa: F401 - a name the original's module had
 
 from seldon_core.seldon_client import SeldonClient
 

@@ -34,14 +34,22 @@ import http.client as http_client
 import json
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Dict, List, Optional, Tuple, Union  # noqa: F401, UP035 - the original's names
 
 import numpy as np
 from google.protobuf import any_pb2, json_format, struct_pb2
 
+from seldon_core.proto import prediction_pb2
+from seldon_core.utils import (  # noqa: F401 - names the original's module imported
+    array_to_grpc_datadef,
+    feedback_to_json,
+    json_to_feedback,
+    json_to_seldon_message,
+    seldon_message_to_json,
+    seldon_messages_to_json,
+)
 from seldon_wrapper.codecs import tftensor as _tftensor
 from seldon_wrapper.errors import SeldonMicroserviceException
-from seldon_wrapper.proto import prediction_pb2
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +61,7 @@ def _stubs() -> Any:
     first use, with grpc), so ``mock.patch("seldon_core.seldon_client.prediction_pb2_grpc...")`` works."""
     module = globals().get("prediction_pb2_grpc")
     if module is None:
-        from seldon_wrapper.proto import prediction_pb2_grpc as module
+        from seldon_core.proto import prediction_pb2_grpc as module
 
         globals()["prediction_pb2_grpc"] = module
     return module

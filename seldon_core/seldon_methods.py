@@ -6,14 +6,54 @@ PAYLOAD_PASSTHROUGH) or a protobuf message (gRPC). The answer comes back in the 
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+import os
+from typing import Any, Dict, List, Tuple, Union  # noqa: F401, UP035 - the original's module names
+
+import numpy as np  # noqa: F401 - a name the original's module had
+from google.protobuf import json_format  # noqa: F401 - a name the original's module had
 
 from seldon_core import _adapter
-from seldon_wrapper import dataplane as _dataplane
+from seldon_core.flask_utils import SeldonMicroserviceException  # noqa: F401
+from seldon_core.metadata import SeldonInvalidMetadataError, validate_model_metadata
+from seldon_core.metrics import (  # noqa: F401
+    AGGREGATE_METRIC_METHOD_TAG,
+    FEEDBACK_METRIC_METHOD_TAG,
+    HEALTH_METRIC_METHOD_TAG,
+    INPUT_TRANSFORM_METRIC_METHOD_TAG,
+    OUTPUT_TRANSFORM_METRIC_METHOD_TAG,
+    PREDICT_METRIC_METHOD_TAG,
+    ROUTER_METRIC_METHOD_TAG,
+    SeldonMetrics,
+)
+from seldon_core.proto import prediction_pb2  # noqa: F401
+from seldon_core.user_model import (  # noqa: F401
+    SeldonNotImplementedError,
+    SeldonResponse,
+    client_aggregate,
+    client_custom_metrics,
+    client_health_status,
+    client_predict,
+    client_route,
+    client_send_feedback,
+    client_transform_input,
+    client_transform_output,
+)
+from seldon_core.utils import (  # noqa: F401
+    construct_response,
+    construct_response_json,
+    extract_feedback_request_parts,
+    extract_request_parts,
+    extract_request_parts_json,
+    getenv_as_bool,
+    json_to_seldon_message,
+    seldon_message_to_json,
+)
 from seldon_wrapper.codecs import seldon_json, seldon_proto
 from seldon_wrapper.component import Component
-from seldon_wrapper.metadata import compute_metadata
-from seldon_wrapper.settings import Settings
+from seldon_wrapper.metadata import env_metadata
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "INCLUDE_METRICS_IN_CLIENT_RESPONSE",
@@ -30,15 +70,6 @@ __all__ = [
 
 # Read from the environment at import, as the original; patching it takes effect at once.
 INCLUDE_METRICS_IN_CLIENT_RESPONSE = _adapter.ENV_INCLUDE_METRICS
-
-PREDICT_METRIC_METHOD_TAG = _dataplane.PREDICT
-FEEDBACK_METRIC_METHOD_TAG = _dataplane.FEEDBACK
-INPUT_TRANSFORM_METRIC_METHOD_TAG = _dataplane.INPUT_TRANSFORM
-OUTPUT_TRANSFORM_METRIC_METHOD_TAG = _dataplane.OUTPUT_TRANSFORM
-ROUTER_METRIC_METHOD_TAG = _dataplane.ROUTER
-AGGREGATE_METRIC_METHOD_TAG = _dataplane.AGGREGATE
-HEALTH_METRIC_METHOD_TAG = _dataplane.HEALTH
-
 
 def _dataplane_for(user_model: Any, seldon_metrics: Any, **kwargs: Any) -> _adapter.LegacyDataplane:
     return _adapter.make_dataplane(user_model, seldon_metrics, with_metadata=False, **kwargs)
@@ -97,11 +128,23 @@ def health_status(user_model: Any, seldon_metrics: Any) -> Any:
 
 
 def init_metadata(user_model: Any) -> dict | None:
-    """``init_metadata()`` merged with ``MODEL_METADATA`` and validated; None when invalid."""
-    settings = Settings.from_env()
-    return compute_metadata(
-        Component(user_model).init_metadata(),
-        settings.model_metadata,
-        settings.image_name,
-        settings.image_version,
-    )
+    """``init_metadata()`` merged with ``MODEL_METADATA`` and validated; None when invalid.
+
+    ``validate_model_metadata`` and ``os`` are looked up through this module at call time.
+    """
+    meta = {**Component(user_model).init_metadata(), **env_metadata(os.environ.get("MODEL_METADATA"))}
+    try:
+        return validate_model_metadata(meta)
+    except SeldonInvalidMetadataError as exc:
+        logger.error("%s", exc)
+        return None
+
+
+def __getattr__(name: str) -> Any:
+    """``yaml`` (a name the original's module had), imported on first read."""
+    if name == "yaml":
+        import yaml
+
+        globals()["yaml"] = yaml
+        return yaml
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import glob  # noqa: F401 - a name the original's module had
 import logging
 import os
+import tempfile  # noqa: F401 - a name the original's module had
 
 logger = logging.getLogger(__name__)
 

@@ -7,14 +7,23 @@ classes. The helpers call the user's methods the way the server does (through
 
 from __future__ import annotations
 
-from typing import Any
+# inspect, json, os and the typing names: names the original's module had.
+import inspect  # noqa: F401
+import json  # noqa: F401
+import logging
+import os  # noqa: F401
+from typing import Any, Dict, Iterable, List, Tuple, Union  # noqa: F401, UP035
 
 import numpy as np
 
 from seldon_core import _adapter
+from seldon_core.flask_utils import SeldonMicroserviceException
 from seldon_core.metrics import SeldonMetrics, validate_metrics
+from seldon_core.proto import prediction_pb2  # noqa: F401
 from seldon_wrapper.component import Component, SeldonComponent, SeldonResponse
-from seldon_wrapper.errors import SeldonMicroserviceException, SeldonNotImplementedError
+from seldon_wrapper.errors import SeldonNotImplementedError
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "INCLUDE_METRICS_IN_CLIENT_RESPONSE",

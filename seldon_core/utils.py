@@ -5,11 +5,18 @@ JSON helpers return plain Python values (lists, not numpy arrays), as the origin
 
 from __future__ import annotations
 
+# base64, json, sys, any_pb2, MessageToDict, ParseDict and the typing names: names the original's
+# module had.
+import base64  # noqa: F401
+import json  # noqa: F401
+import logging
 import os
-from typing import Any
+import sys  # noqa: F401
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union  # noqa: F401, UP035
 
 import numpy as np
-from google.protobuf import json_format
+from google.protobuf import any_pb2, json_format  # noqa: F401
+from google.protobuf.json_format import MessageToDict, ParseDict  # noqa: F401
 from google.protobuf.struct_pb2 import ListValue
 
 from seldon_core import _adapter
@@ -21,14 +28,21 @@ from seldon_core.env_utils import (
     get_image_name,
     get_model_name,
 )
+from seldon_core.flask_utils import SeldonMicroserviceException
 from seldon_core.imports_helper import _TF_PRESENT
-from seldon_core.user_model import client_class_names, client_custom_tags, client_feature_names
+from seldon_core.proto import prediction_pb2
+from seldon_core.user_model import (
+    SeldonComponent,  # noqa: F401
+    client_class_names,
+    client_custom_tags,
+    client_feature_names,
+)
 from seldon_wrapper.codecs import seldon_json, seldon_proto
 from seldon_wrapper.codecs.message import DATA, NDARRAY, TENSOR, TFTENSOR
 from seldon_wrapper.component import Component, SeldonResponse
-from seldon_wrapper.errors import SeldonMicroserviceException
-from seldon_wrapper.proto import prediction_pb2
-from seldon_wrapper.settings import Settings, env_bool
+from seldon_wrapper.settings import env_bool
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "ENV_MODEL_IMAGE",
@@ -89,8 +103,30 @@ def getenv_as_bool(*env_vars: str, default: bool = False) -> bool:
 
 
 def get_request_path() -> dict:
-    """``{PREDICTIVE_UNIT_ID: PREDICTIVE_UNIT_IMAGE}`` when PREDICTIVE_UNIT_ID is set, else ``{}``."""
-    return Settings.from_env().request_path
+    """``{PREDICTIVE_UNIT_ID: PREDICTIVE_UNIT_IMAGE}`` when PREDICTIVE_UNIT_ID is set, else ``{}``.
+
+    ``get_model_name`` and ``get_image_name`` are this module's, looked up when called: patching
+    them changes every ``meta.requestPath`` of the in-process apps and functions.
+    """
+    model_name = get_model_name()
+    if model_name == NONIMPLEMENTED_MSG:
+        return {}
+    return {model_name: get_image_name()}
+
+
+def setup_tracing(interface_name: str) -> Any:
+    """An OpenTelemetry tracer named ``interface_name`` (the original returned a Jaeger tracer).
+
+    Tracing is set up as ``--tracing`` does (``seldon_wrapper.tracing``); None when the
+    ``tracing`` extra is not installed.
+    """
+    from seldon_wrapper import tracing
+
+    if not tracing.setup(1, interface_name):
+        return None
+    from opentelemetry import trace
+
+    return trace.get_tracer(interface_name)
 
 
 # -- JSON <-> proto ----------------------------------------------------------------------------
@@ -165,7 +201,16 @@ def array_to_rest_datadef(data_type: str, array: Any, names: list | None = None)
     names = list(names) if names is not None else []
     datadef = seldon_json.encode_data(np.asarray(array), data_type, lambda _: names)
     datadef["names"] = names
-    return _adapter.plain_json(datadef)
+    return _tensor_shape_tuple(_adapter.plain_json(datadef))
+
+
+def _tensor_shape_tuple(datadef: Any) -> Any:
+    """A built ``tensor``'s shape as a tuple (``array.shape``), as the original's helpers returned it;
+    JSON encodes it as the same list."""
+    tensor = datadef.get("tensor") if isinstance(datadef, dict) else None
+    if isinstance(tensor, dict) and isinstance(tensor.get("shape"), list):
+        tensor["shape"] = tuple(tensor["shape"])
+    return datadef
 
 
 def array_to_grpc_datadef(data_type: str, array: Any, names: Any = None) -> Any:
@@ -263,9 +308,11 @@ def construct_response_json(
     request_names = data.get("names", []) if isinstance(data, dict) else []
     response_meta = _response_meta(user_model, meta, puid, custom_metrics, runtime_tags)
     names = _names_for(user_model, is_request, request_names)
-    return _adapter.plain_json(
+    response = _adapter.plain_json(
         seldon_json.encode_response(client_raw_response, _json_data_kind(request), response_meta, names)
     )
+    _tensor_shape_tuple(response.get("data"))
+    return response
 
 
 def construct_response(

@@ -9,17 +9,34 @@ from __future__ import annotations
 
 import logging
 import os
+from concurrent import futures  # noqa: F401 - a name the original's module had
 from typing import Any
 
 import grpc
-from flask import Flask, Response
+from flask import Flask, Response, request, send_from_directory  # noqa: F401
 from grpc_health.v1 import health_pb2
+from grpc_reflection.v1alpha import reflection  # noqa: F401 - a name the original's module had
 
+import seldon_core.seldon_methods  # noqa: F401 - the original reached its functions through it
 from seldon_core import _adapter
+from seldon_core.env_utils import get_model_name
+from seldon_core.flask_utils import (  # noqa: F401 - names the original's module imported
+    ANNOTATION_GRPC_MAX_MSG_SIZE,
+    SeldonMicroserviceException,
+    get_request,
+    jsonify,
+)
+from seldon_core.proto import prediction_pb2, prediction_pb2_grpc  # noqa: F401
+from seldon_core.utils import (  # noqa: F401 - names the original's module imported
+    getenv_as_bool,
+    json_to_feedback,
+    json_to_seldon_model_metadata,
+    seldon_message_to_json,
+)
 from seldon_wrapper.grpc import v1
 from seldon_wrapper.grpc.server import build_server
 from seldon_wrapper.rest.app import create_app
-from seldon_wrapper.settings import ANNOTATION_GRPC_MAX_MSG_SIZE, env_bool
+from seldon_wrapper.settings import Settings, env_bool
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +51,9 @@ __all__ = [
     "get_rest_microservice",
 ]
 
-PRED_UNIT_ID = os.environ.get("PREDICTIVE_UNIT_ID", "0")
+PRED_UNIT_ID = get_model_name("0")
 METRICS_ENDPOINT = os.environ.get("PREDICTIVE_UNIT_METRICS_ENDPOINT", "/metrics")
-PAYLOAD_PASSTHROUGH = env_bool(os.environ, "PAYLOAD_PASSTHROUGH", False)
+PAYLOAD_PASSTHROUGH = getenv_as_bool("PAYLOAD_PASSTHROUGH", default=False)
 
 
 def _routing_key() -> str | None:
@@ -57,6 +74,12 @@ def get_rest_microservice(user_model: Any, seldon_metrics: Any = None) -> Flask:
     return create_app(_dataplane(user_model, seldon_metrics, payload_passthrough=passthrough))
 
 
+def _set_flask_app_configs(app: Flask) -> None:
+    """Copy the ``FLASK_<KEY>`` environment booleans (the original's allowed keys) into ``app.config``."""
+    for key, value in Settings.from_env().flask_config.items():
+        app.config[key] = value
+
+
 class SeldonModelGRPC:
     """The servicer of every ``seldon.protos`` service, callable in-process.
 
@@ -70,7 +93,7 @@ class SeldonModelGRPC:
         self._dataplane = _dataplane(user_model, seldon_metrics)
         self._servicer = v1.SeldonServicer(self._dataplane)
 
-    def serve(self, rpc: str, request: Any, context: Any) -> Any:
+    def serve(self, rpc: str, request: Any, context: Any) -> Any:  # noqa: F811
         if context is None:
             return v1.dispatch(self._dataplane, rpc, request)
         return getattr(self._servicer, rpc)(request, context)

@@ -24,3 +24,14 @@ def _clean_seldon_env(monkeypatch, tmp_path):
     for name in _SELDON_ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SELDON_ANNOTATIONS_FILE", str(tmp_path / "no-annotations"))
+
+
+@pytest.fixture(params=[True, False], ids=["metrics-in-response", "no-metrics-in-response"])
+def client_gets_metrics(monkeypatch, request):
+    """The original suite's shared fixture: both module flags patched through the package."""
+    import seldon_core
+    from seldon_core.wrapper import get_rest_microservice  # noqa: F401 - imports the submodules
+
+    monkeypatch.setattr(seldon_core.seldon_methods, "INCLUDE_METRICS_IN_CLIENT_RESPONSE", request.param)
+    monkeypatch.setattr(seldon_core.user_model, "INCLUDE_METRICS_IN_CLIENT_RESPONSE", request.param)
+    return request.param

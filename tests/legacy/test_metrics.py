@@ -1,12 +1,15 @@
 """Custom metrics as users of the original tested them: SeldonMetrics and the metrics app."""
 
 import os
+import subprocess
+import sys
 from unittest.mock import patch
 
 import pytest
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
+import seldon_core.metrics
 from seldon_core.metrics import (
     BINS,
     COUNTER,
@@ -129,16 +132,26 @@ def test_metrics_endpoint_from_environment(monkeypatch):
     assert "c_total{" in client.get("/prometheus").data.decode()
 
 
-def test_labels_from_environment(monkeypatch):
-    monkeypatch.setenv("PREDICTIVE_UNIT_ID", "mymodel")
-    monkeypatch.setenv("PREDICTIVE_UNIT_IMAGE", "localhost:32000/sklearn-iris:0.1")
-    monkeypatch.setenv("PREDICTOR_ID", "mypredictor")
-    monkeypatch.setenv("PREDICTOR_LABELS", '{"version": "v2"}')
-    monkeypatch.setenv("SELDON_DEPLOYMENT_ID", "mydeployment")
-    seldon_metrics = SeldonMetrics(worker_id_func=lambda: "w1", extra_default_labels={"team": "ml"})
-    seldon_metrics.update([create_gauge("g", 1)], "predict")
-    labels = scrape(seldon_metrics)["g"].samples[0].labels
-    assert labels == {
+LABELS_ENV = {
+    "PREDICTIVE_UNIT_ID": "mymodel",
+    "PREDICTIVE_UNIT_IMAGE": "localhost:32000/sklearn-iris:0.1",
+    "PREDICTOR_ID": "mypredictor",
+    "PREDICTOR_LABELS": '{"version": "v2"}',
+    "SELDON_DEPLOYMENT_ID": "mydeployment",
+}
+
+
+def test_labels_from_environment_at_import():
+    """The operator's variables become labels; read when seldon_core.metrics is imported."""
+    code = (
+        "import json; from seldon_core.metrics import SeldonMetrics, create_gauge; "
+        "m = SeldonMetrics(worker_id_func=lambda: 'w1', extra_default_labels={'team': 'ml'}); "
+        "m.update([create_gauge('g', 1)], 'predict'); print(m.generate_metrics()[0])"
+    )
+    env = {**os.environ, **LABELS_ENV}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    families = {f.name: f for f in text_string_to_metric_families(out.stdout)}
+    assert families["g"].samples[0].labels == {
         "deployment_name": "mydeployment",
         "seldon_deployment_name": "mydeployment",
         "model_name": "mymodel",
@@ -152,6 +165,14 @@ def test_labels_from_environment(monkeypatch):
         "team": "ml",
         "worker_id": "w1",
     }
+
+
+def test_patched_default_labels_are_exported(monkeypatch):
+    monkeypatch.setattr(seldon_core.metrics, "DEFAULT_LABELS", {"model_name": "patched"})
+    seldon_metrics = SeldonMetrics(worker_id_func=lambda: 7)
+    seldon_metrics.update([create_gauge("g", 1)], "predict")
+    labels = scrape(seldon_metrics)["g"].samples[0].labels
+    assert labels == {"model_name": "patched", "method": "predict", "worker_id": "7"}
 
 
 def test_update_adds_method_to_tags_in_place():
@@ -181,7 +202,7 @@ def test_update_reward_and_clear():
 
 
 def test_legacy_mode_records_no_reward(monkeypatch):
-    monkeypatch.setenv("SELDON_EXECUTOR_ENABLED", "false")
+    monkeypatch.setattr(seldon_core.metrics, "legacy_mode", True)
     seldon_metrics = SeldonMetrics()
     seldon_metrics.update_reward(1.0)
     assert seldon_metrics.generate_metrics()[0] == ""

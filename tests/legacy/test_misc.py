@@ -6,14 +6,38 @@ import os
 import pytest
 from flask import Flask
 
+import seldon_core.metadata
 from seldon_core import Storage, env_utils, flask_utils, imports_helper, microservice
 from seldon_core.flask_utils import SeldonMicroserviceException
 from seldon_core.metadata import MODEL_METADATA_SCHEMA, SeldonInvalidMetadataError, validate_model_metadata
 from seldon_wrapper import cli
 
 
-def test_main_is_the_wrapper_cli():
-    assert microservice.main is cli.main
+def test_main_runs_the_wrapper_cli(monkeypatch):
+    calls = []
+    monkeypatch.setattr(cli, "main", calls.append)
+    argv = ["MyModel", "--service-type", "MODEL", "--parameters", '[{"name":"a","value":"1","type":"INT"}]']
+    monkeypatch.setattr("sys.argv", ["seldon-core-microservice", *argv])
+    microservice.main()
+    assert calls == [argv]
+
+
+@pytest.mark.parametrize(
+    ("parameter", "message"),
+    [
+        ({"type": "FLOAT", "name": "foo", "value": "abc"}, "Bad model parameter: foo"),
+        ({"type": "FOO", "name": "foo", "value": "abc"}, "Bad model parameter type: FOO"),
+    ],
+)
+def test_main_raises_for_bad_parameters_before_starting(monkeypatch, parameter, message):
+    started = []
+    monkeypatch.setattr(cli, "main", started.append)
+    monkeypatch.setattr("sys.argv", ["x", "MyModel", "--parameters", json.dumps([parameter])])
+    with pytest.raises(SeldonMicroserviceException) as excinfo:
+        microservice.main()
+    assert excinfo.value.message.startswith(message)
+    assert excinfo.value.reason == "MICROSERVICE_BAD_PARAMETER"
+    assert started == []
 
 
 def test_parse_parameters():
@@ -96,7 +120,8 @@ def test_validate_model_metadata(monkeypatch):
         "outputs": [],
         "custom": {},
     }
-    monkeypatch.setenv("PREDICTIVE_UNIT_IMAGE", "repo/image:0.2")
+    # MODEL_IMAGE is PREDICTIVE_UNIT_IMAGE read at import; patching it sets the defaults
+    monkeypatch.setattr(seldon_core.metadata, "MODEL_IMAGE", "repo/image:0.2")
     meta = validate_model_metadata({"inputs": [{"messagetype": "customData", "schema": {}}]})
     assert (meta["name"], meta["versions"]) == ("repo/image", ["0.2"])
     for bad in (

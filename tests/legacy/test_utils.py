@@ -118,7 +118,7 @@ def test_datadef_conversions():
     arr = np.array([[1, 2], [3, 4]])
     assert array_to_rest_datadef("tensor", arr, ["a", "b"]) == {
         "names": ["a", "b"],
-        "tensor": {"shape": [2, 2], "values": [1, 2, 3, 4]},
+        "tensor": {"shape": (2, 2), "values": [1, 2, 3, 4]},  # the shape is array.shape, a tuple
     }
     assert array_to_rest_datadef("ndarray", arr) == {"names": [], "ndarray": [[1, 2], [3, 4]]}
     tftensor = array_to_rest_datadef("tftensor", np.array([1.5, 2.0]))["tftensor"]
@@ -183,7 +183,7 @@ def test_construct_response_json():
         runtime_tags={"rt": 2},
     )
     assert response == {
-        "data": {"names": ["c1", "c2"], "tensor": {"shape": [1, 2], "values": [1, 2]}},
+        "data": {"names": ["c1", "c2"], "tensor": {"shape": (1, 2), "values": [1, 2]}},
         "meta": {
             "puid": "P",
             "tags": {"req": 1, "mytag": "v", "rt": 2},
