@@ -52,7 +52,10 @@ setup(
             "pytest-mock>=3.12",  # tests/legacy patch module attributes with `mocker`, as users do
             "openapi-spec-validator>=0.7",
             "ruff>=0.6",
+            "pymemcache>=4,<5",  # tests/unit/test_item_sources.py drives the real client
         ],
+        # /recommend items from memcached (SELDON_MEMCACHED_SERVERS, docs/legacy-v0.md).
+        "memcached": ["pymemcache>=4,<5"],
         # The real V2 client the V2 tests drive; it needs protobuf >= 6.30.
         "triton": ["tritonclient[http,grpc]>=2.60"],
     },

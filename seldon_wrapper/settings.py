@@ -16,7 +16,9 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-SERVICE_TYPES = ("MODEL", "ROUTER", "TRANSFORMER", "COMBINER", "OUTLIER_DETECTOR")
+# RECOMMENDER: a pre-Core scorer with recommend() (docs/legacy-v0.md). Every route is served whatever
+# the type, as in the original.
+SERVICE_TYPES = ("MODEL", "ROUTER", "TRANSFORMER", "COMBINER", "OUTLIER_DETECTOR", "RECOMMENDER")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 V2_METHODS = ("auto", "predict", "transform-input", "transform-output", "route")
 DEFAULT_ANNOTATIONS_FILE = "/etc/podinfo/annotations"

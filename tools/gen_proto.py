@@ -45,7 +45,7 @@ def generate(dest: pathlib.Path) -> None:
             flags=re.M,
         )
         text = re.sub(
-            r"^import (prediction_pb2|grpc_predict_v2_pb2)",
+            r"^import (prediction_pb2|grpc_predict_v2_pb2|seldon_v0_pb2)",
             r"from seldon_wrapper.proto import \1",
             text,
             flags=re.M,
