@@ -32,8 +32,9 @@ test-fuzz: install
 lint: install
 	$(BIN)/ruff check .
 
-# Regenerate seldon_wrapper/proto from proto/ with a pinned grpcio-tools (protobuf 5.27
-# gencode, which runs on protobuf 5.x, 6.x and 7.x runtimes).
+# Regenerate seldon_wrapper/proto from proto/ (and the examples' own *_pb2.py, see
+# tools/gen_proto.py EXAMPLE_PROTOS) with a pinned grpcio-tools (protobuf 5.27 gencode, which
+# runs on protobuf 5.x, 6.x and 7.x runtimes).
 $(VENV)-proto/bin/python:
 	$(PYTHON) -m venv $(VENV)-proto
 	$(VENV)-proto/bin/pip install -q "grpcio-tools==1.66.2"

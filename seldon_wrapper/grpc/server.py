@@ -24,8 +24,9 @@ from grpc_reflection.v1alpha import reflection
 from seldon_wrapper import tracing
 from seldon_wrapper.component import Component
 from seldon_wrapper.dataplane import Dataplane
-from seldon_wrapper.grpc import v1, v2
+from seldon_wrapper.grpc import v0, v1, v2
 from seldon_wrapper.settings import Settings
+from seldon_wrapper.v0_adapter import V0Adapter
 from seldon_wrapper.v2_adapter import V2Adapter
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ GRPC_MESSAGE = "grpc_message"
 STOP_GRACE_S = 0.5
 #: gRPC's own default receive limit, used when no size is configured.
 GRPC_DEFAULT_MAX_MESSAGE = 4 * 1024 * 1024
+#: What the health service answers for: the server as a whole (""), then each model service.
+SERVICE_NAMES = ("", *v1.SERVICE_NAMES, v2.SERVICE_NAME, v0.SERVICE_NAME)
 
 
 #: Calls still answered while draining: readiness and liveness say how the server is.
@@ -201,7 +204,7 @@ def reflection_pool() -> descriptor_pool.DescriptorPool:
     from grpc_health.v1 import health_pb2 as health_messages
     from grpc_reflection.v1alpha import reflection_pb2
 
-    from seldon_wrapper.proto import grpc_predict_v2_pb2, prediction_pb2
+    from seldon_wrapper.proto import grpc_predict_v2_pb2, prediction_pb2, seldon_v0_pb2
 
     pool = descriptor_pool.DescriptorPool()
     added: set[str] = set()
@@ -214,7 +217,7 @@ def reflection_pool() -> descriptor_pool.DescriptorPool:
         pool.AddSerializedFile(file.serialized_pb)
         added.add(file.name)
 
-    for module in (prediction_pb2, grpc_predict_v2_pb2, health_messages, reflection_pb2):
+    for module in (prediction_pb2, grpc_predict_v2_pb2, seldon_v0_pb2, health_messages, reflection_pb2):
         add(module.DESCRIPTOR)
     return pool
 
@@ -237,7 +240,8 @@ def server_options(settings: Settings, reuse_port: bool) -> list[tuple[str, Any]
 def build_server(
     dataplane: Dataplane, settings: Settings
 ) -> tuple[grpc.Server, Any, RequestObserver, CallPool]:
-    """A server with every v1 service, reflection and health (NOT_SERVING until started)."""
+    """A server with every v1 service, V2, the pre-Core Classifier, reflection and health
+    (NOT_SERVING until started)."""
     pool = CallPool(max(1, settings.grpc_threads))
     observer = RequestObserver(dataplane.recorder, max_message(settings), pool)
     server = grpc.server(
@@ -247,12 +251,13 @@ def build_server(
     )
     v1.add_to_server(v1.SeldonServicer(dataplane), server)
     v2.add_to_server(V2Adapter(dataplane), server)
+    v0.add_to_server(V0Adapter(dataplane), server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for name in ("", *v1.SERVICE_NAMES, v2.SERVICE_NAME):
+    for name in SERVICE_NAMES:
         health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
     reflection.enable_server_reflection(
-        (*v1.SERVICE_NAMES, v2.SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME),
+        (*SERVICE_NAMES[1:], health.SERVICE_NAME, reflection.SERVICE_NAME),
         server,
         pool=reflection_pool(),
     )
@@ -275,7 +280,7 @@ def serve_process(component: Component, dataplane: Dataplane, settings: Settings
         logger.error("gRPC server cannot bind %s: %s", address, exc)
         return 1
     server.start()
-    for name in ("", *v1.SERVICE_NAMES, v2.SERVICE_NAME):
+    for name in SERVICE_NAMES:
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     logger.info("gRPC server serving on %s with %d thread(s)", address, settings.grpc_threads)
     stop.wait()

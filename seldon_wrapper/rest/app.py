@@ -1,4 +1,5 @@
 """Flask app factory for the v1 REST API: parse the request, call the dataplane, encode JSON.
+The V2 routes (rest/v2.py) and the pre-Core ones (rest/v0.py) are registered beside them.
 
 Client mistakes (unknown path, wrong method, wrong content type, malformed JSON, bad
 payloads) answer 4xx with the v1 error body; only failures of the server or of user code
@@ -20,6 +21,7 @@ from seldon_wrapper import tracing
 from seldon_wrapper.codecs import seldon_json
 from seldon_wrapper.dataplane import Dataplane
 from seldon_wrapper.errors import BAD_DATA, INTERNAL_ERROR, SeldonMicroserviceException
+from seldon_wrapper.rest import v0 as rest_v0
 from seldon_wrapper.rest.handler import (
     JSON_MIMETYPE,
     cors_headers,
@@ -29,6 +31,7 @@ from seldon_wrapper.rest.handler import (
     record_request,
 )
 from seldon_wrapper.rest.v2 import any_failure_answer, create_blueprint
+from seldon_wrapper.v0_adapter import V0Adapter
 from seldon_wrapper.v2_adapter import V2Adapter
 
 
@@ -123,13 +126,19 @@ def create_app(dataplane: Dataplane) -> Flask:
 
     adapter = app.extensions["v2_adapter"] = V2Adapter(dataplane)
     app.register_blueprint(create_blueprint(adapter))
+    v0_adapter = app.extensions["v0_adapter"] = V0Adapter(dataplane)
+    app.register_blueprint(rest_v0.create_blueprint(v0_adapter))
 
     handler = dataplane.component.model_error_handler
     if isinstance(handler, Blueprint):
         app.register_blueprint(handler)
 
     def predict() -> Response:
-        status, body = predict_answer(dataplane, get_request(passthrough), passthrough)
+        payload = get_request(passthrough)
+        v0_answer = rest_v0.predict_response(v0_adapter, payload, passthrough)  # /predict?client=
+        if v0_answer is not None:
+            return v0_answer
+        status, body = predict_answer(dataplane, payload, passthrough)
         return Response(body, status=status, mimetype=JSON_MIMETYPE)
 
     def data_route(operation: Callable[[Any, Any], Any]) -> Callable[[], Response]:

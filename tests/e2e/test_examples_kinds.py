@@ -1,4 +1,4 @@
-"""examples/router, examples/combiner and examples/transformer, served as their READMEs say.
+"""examples/router, combiner, transformer and recommender, served as their READMEs say.
 
 Each README is the test data. Every ```bash block is either the serve command (exactly one,
 `seldon-core-microservice <Class> ...`) or a `curl` command, and the block right after a curl is
@@ -26,7 +26,12 @@ from tests.conftest import start_server
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-KINDS = {"router": "ROUTER", "combiner": "COMBINER", "transformer": "TRANSFORMER"}
+KINDS = {
+    "router": "ROUTER",
+    "combiner": "COMBINER",
+    "transformer": "TRANSFORMER",
+    "recommender": "RECOMMENDER",
+}
 CLI_NAME = "seldon-core-microservice"
 HTTP_ADDRESS = "localhost:9000"
 FENCE = re.compile(r"^```(\w*)[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
@@ -240,3 +245,14 @@ def test_transformer_parameters_from_the_readme():
     transformer = _example_class("transformer", "MyTransformer")(scale=10.0, decimals=0)
     assert transformer.transform_input(np.array([[1.5, 2]]), []).tolist() == [[15.0, 20.0]]
     assert transformer.transform_output(np.array([[1.4, 2.6]]), []).tolist() == [[1.0, 3.0]]
+
+
+def test_recommender_prefers_items_its_users_share():
+    recommender = _example_class("recommender", "Recommender")()
+    group = [16, 23, 42, 57, 61, 78, 85, 99]  # the items most users of item 16 also liked
+    scored = dict(recommender.recommend(None, recommender.get_items("all"), [16], "test1", 30))
+    assert 16 not in scored
+    best = sorted(scored, key=scored.get, reverse=True)[:5]
+    assert set(best) <= set(group), best
+    with pytest.raises(KeyError):
+        recommender.get_items("RecentItems:test1:0:100000")
