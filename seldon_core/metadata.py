@@ -10,7 +10,6 @@ from __future__ import annotations
 import json  # noqa: F401 - a name the original's module had
 import logging
 import os
-import sys
 from typing import Dict  # noqa: F401, UP035 - a name the original's module had
 
 from seldon_core.metrics import split_image_tag
@@ -64,8 +63,7 @@ def __getattr__(name: str) -> object:
 
 def default_image() -> tuple[str, str]:
     """(name, version) of ``MODEL_IMAGE`` as this module holds it now; ``("", "")`` when unset."""
-    image = sys.modules[__name__].MODEL_IMAGE
-    return split_image_tag(image) if image is not None else ("", "")
+    return split_image_tag(MODEL_IMAGE) if MODEL_IMAGE is not None else ("", "")
 
 
 def validate_model_metadata(data: dict) -> dict:

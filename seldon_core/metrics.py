@@ -106,13 +106,6 @@ DEFAULT_LABELS["image_name"] = DEFAULT_LABELS["model_image"]
 DEFAULT_LABELS["image_version"] = DEFAULT_LABELS["model_version"]
 
 
-def _module() -> Any:
-    """This module as it is now (patched attributes included)."""
-    import sys
-
-    return sys.modules[__name__]
-
-
 class SeldonMetrics:
     """Custom and feedback metrics of this process, by worker id, in the Prometheus text format.
 
@@ -130,7 +123,7 @@ class SeldonMetrics:
 
     def update_reward(self, reward: float) -> None:
         """Count a feedback and add its reward (nothing for a zero reward or in ``legacy_mode``)."""
-        if not reward or _module().legacy_mode:
+        if not reward or legacy_mode:
             return
         self.update([{"type": COUNTER, "key": FEEDBACK_KEY, "value": 1}], FEEDBACK_METRIC_METHOD_TAG)
         self.update(
@@ -188,7 +181,7 @@ class SeldonMetrics:
             self.data.pop(worker, None)
 
     def _merge_labels(self, worker: str, tags: dict) -> tuple[list, list]:
-        labels = {**tags, **_module().DEFAULT_LABELS, **self._extra_default_labels, "worker_id": str(worker)}
+        labels = {**tags, **DEFAULT_LABELS, **self._extra_default_labels, "worker_id": str(worker)}
         return list(labels.keys()), list(labels.values())
 
     @staticmethod
