@@ -32,6 +32,7 @@ from typing import IO, Any, Dict, List, NamedTuple, Tuple  # noqa: F401, UP035 -
 import numpy as np
 import requests
 
+from seldon_core._lazy import lazy_attributes
 from seldon_core.seldon_client import (
     SeldonCallCredentials,
     SeldonChannelCredentials,
@@ -59,14 +60,9 @@ _LOG_FORMAT = "%(asctime)s - batch_processor.py:%(lineno)s - %(levelname)s:  %(m
 _PROGRESS_LOG_EVERY = 100
 
 
-def __getattr__(name: str) -> Any:
-    # The original imported click here; we parse with argparse, so it is loaded only if asked for
-    # (Flask, a dependency, brings it).
-    if name == "click":
-        import click
-
-        return click
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# The original imported click here; we parse with argparse, so it is loaded only if asked for
+# (Flask, a dependency, brings it).
+__getattr__ = lazy_attributes(__name__, globals(), {"click": ("click", None)})
 
 
 def setup_logging(log_level: str) -> None:

@@ -12,6 +12,7 @@ import json  # noqa: F401
 from http import HTTPStatus  # noqa: F401
 from typing import Any, Dict, Union  # noqa: F401, UP035
 
+from seldon_core._lazy import lazy_attributes
 from seldon_wrapper.codecs import seldon_json
 from seldon_wrapper.errors import SeldonMicroserviceException
 from seldon_wrapper.settings import (
@@ -32,24 +33,17 @@ __all__ = [
     "jsonify",
 ]
 
-# Module attributes resolved on first read: name -> (module, attribute).
-_LAZY_NAMES = {
-    "current_app": ("flask", "current_app"),
-    "request": ("flask", "request"),
-    "flask_jsonify": ("flask", "jsonify"),
-    "BadRequest": ("werkzeug.exceptions", "BadRequest"),
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY_NAMES:
-        import importlib
-
-        module, attribute = _LAZY_NAMES[name]
-        value = getattr(importlib.import_module(module), attribute)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# Flask's names, imported on first read.
+__getattr__ = lazy_attributes(
+    __name__,
+    globals(),
+    {
+        "current_app": ("flask", "current_app"),
+        "request": ("flask", "request"),
+        "flask_jsonify": ("flask", "jsonify"),
+        "BadRequest": ("werkzeug.exceptions", "BadRequest"),
+    },
+)
 
 
 def _rest() -> Any:

@@ -12,6 +12,7 @@ import logging
 import os
 from typing import Dict  # noqa: F401, UP035 - a name the original's module had
 
+from seldon_core._lazy import lazy_attributes
 from seldon_core.metrics import split_image_tag
 from seldon_wrapper.metadata import MODEL_METADATA_SCHEMA, V2_DATATYPES, SeldonInvalidMetadataError
 from seldon_wrapper.metadata import validate_model_metadata as _validate_model_metadata
@@ -49,16 +50,13 @@ INPUTS_OUTPUTS_SCHEMA = MODEL_METADATA_SCHEMA["properties"]["inputs"]
 TENSOR_DATA_TYPES = V2_DATATYPES
 
 
-def __getattr__(name: str) -> object:
-    """jsonschema's ``validate`` and ``ValidationError`` (names the original's module had), imported on
-    first read: the server's processes never need them unless a model has metadata."""
-    if name in ("validate", "ValidationError"):
-        import jsonschema
-
-        value = jsonschema.validate if name == "validate" else jsonschema.ValidationError
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# jsonschema's names (the original's module had them), imported on first read: the server's
+# processes never need them unless a model has metadata.
+__getattr__ = lazy_attributes(
+    __name__,
+    globals(),
+    {"validate": ("jsonschema", "validate"), "ValidationError": ("jsonschema", "ValidationError")},
+)
 
 
 def default_image() -> tuple[str, str]:

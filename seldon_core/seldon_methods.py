@@ -14,6 +14,7 @@ import numpy as np  # noqa: F401 - a name the original's module had
 from google.protobuf import json_format  # noqa: F401 - a name the original's module had
 
 from seldon_core import _adapter
+from seldon_core._lazy import lazy_attributes
 from seldon_core.flask_utils import SeldonMicroserviceException  # noqa: F401
 from seldon_core.metadata import SeldonInvalidMetadataError, validate_model_metadata
 from seldon_core.metrics import (  # noqa: F401
@@ -140,11 +141,5 @@ def init_metadata(user_model: Any) -> dict | None:
         return None
 
 
-def __getattr__(name: str) -> Any:
-    """``yaml`` (a name the original's module had), imported on first read."""
-    if name == "yaml":
-        import yaml
-
-        globals()["yaml"] = yaml
-        return yaml
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# ``yaml`` (a name the original's module had), imported on first read.
+__getattr__ = lazy_attributes(__name__, globals(), {"yaml": ("yaml", None)})
