@@ -14,7 +14,6 @@ from typing import Any
 
 import grpc
 from flask import Flask, Response, request, send_from_directory  # noqa: F401
-from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection  # noqa: F401 - a name the original's module had
 
 import seldon_core.seldon_methods  # noqa: F401 - the original reached its functions through it
@@ -34,7 +33,7 @@ from seldon_core.utils import (  # noqa: F401 - names the original's module impo
     seldon_message_to_json,
 )
 from seldon_wrapper.grpc import v1
-from seldon_wrapper.grpc.server import build_server
+from seldon_wrapper.grpc.server import build_server, mark_serving
 from seldon_wrapper.rest.app import create_app
 from seldon_wrapper.settings import Settings, env_bool
 
@@ -134,8 +133,7 @@ def get_grpc_server(
         user_model, seldon_metrics, annotations=dict(annotations or {}), grpc_threads=num_threads
     )
     server, health, _, _ = build_server(dataplane, dataplane.settings)
-    for name in ("", *v1.SERVICE_NAMES):
-        health.set(name, health_pb2.HealthCheckResponse.SERVING)
+    mark_serving(health)
     return server
 
 

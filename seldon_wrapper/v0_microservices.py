@@ -169,7 +169,7 @@ class Microservices:
         Binds PREDICTIVE_UNIT_GRPC_SERVICE_PORT (default 5000) unless ``port`` is given; blocks
         until interrupted, as the old entry point did, unless ``block=False`` (then the started
         server is returned; call ``.stop(None)``)."""
-        from seldon_wrapper.grpc.server import build_server
+        from seldon_wrapper.grpc.server import build_server, mark_serving
 
         user = load_model(folder, model_name)
         user.data_handler = data_handler
@@ -180,7 +180,7 @@ class Microservices:
             f"{settings.host}:{port if port is not None else settings.grpc_port}"
         )
         server.start()
-        _serving(health)
+        mark_serving(health)
         server.bound_port = bound
         if not block:
             return server
@@ -191,12 +191,3 @@ class Microservices:
             pass
         server.stop(None)
         return server
-
-
-def _serving(health: Any) -> None:
-    from grpc_health.v1 import health_pb2
-
-    from seldon_wrapper.grpc.server import SERVICE_NAMES
-
-    for name in SERVICE_NAMES:
-        health.set(name, health_pb2.HealthCheckResponse.SERVING)

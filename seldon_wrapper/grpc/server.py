@@ -264,6 +264,12 @@ def build_server(
     return server, health_servicer, observer, pool
 
 
+def mark_serving(health_servicer: Any) -> None:
+    """Every service of ``build_server``'s server SERVING on the health service."""
+    for name in SERVICE_NAMES:
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+
 def serve_process(component: Component, dataplane: Dataplane, settings: Settings, metrics: Any = None) -> int:
     """The body of one gRPC process; returns its exit code. ``metrics`` is the metrics HTTP
     server this process also runs (stopped with it)."""
@@ -280,8 +286,7 @@ def serve_process(component: Component, dataplane: Dataplane, settings: Settings
         logger.error("gRPC server cannot bind %s: %s", address, exc)
         return 1
     server.start()
-    for name in SERVICE_NAMES:
-        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    mark_serving(health_servicer)
     logger.info("gRPC server serving on %s with %d thread(s)", address, settings.grpc_threads)
     stop.wait()
     grace = settings.effective_grpc_grace_period
