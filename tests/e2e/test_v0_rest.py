@@ -251,3 +251,27 @@ def test_memcached_items_down_and_back(tmp_path):
             memcached.stop()
     finally:
         server.stop()
+
+
+def test_hostile_v0_requests_are_refused_and_the_server_keeps_serving(server):
+    """The v0 routes sit behind the same REST limits as v1: a body over the limit, a deeply
+    nested json=, invalid UTF-8 bytes in a form body."""
+    huge = b"client=test1&data_key=" + b"x" * (33 * 1024 * 1024)
+    response = requests.post(
+        server.url + "/recommend",
+        data=huge,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=30,
+    )
+    assert response.status_code == 413
+    deep = "[" * 5000 + "]" * 5000
+    response = requests.post(server.url + "/predict", data={"client": "test1", "json": deep}, timeout=10)
+    assert response.status_code == 400, response.text
+    response = requests.post(
+        server.url + "/recommend",
+        data=b"client=\xff\xfe&user_id=\xc3&data_key=nope",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=10,
+    )
+    assert response.status_code < 500, response.text  # never a server error for bad bytes
+    assert requests.get(server.url + SEED_RECOMMEND, timeout=10).status_code == 200
