@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 0.0.0.0
 
-.PHONY: install serve test test-plain test-fuzz test-oldest lint proto proto-check clean
+.PHONY: install serve test test-plain test-fuzz test-oldest lint proto proto-check docs docs-serve config-doc clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,8 +45,19 @@ proto: $(VENV)-proto/bin/python
 proto-check: $(VENV)-proto/bin/python
 	$(VENV)-proto/bin/python tools/gen_proto.py --check
 
+# The documentation site (mkdocs-material) into site/; --strict: a broken link fails the build.
+docs: install
+	$(BIN)/mkdocs build --strict
+
+docs-serve: install
+	$(BIN)/mkdocs serve
+
+# Regenerate docs/configuration.md from the code (a test fails when it is out of date).
+config-doc: install
+	$(BIN)/python tools/gen_config_doc.py
+
 clean:
-	rm -rf $(VENV) $(VENV)-proto build *.egg-info
+	rm -rf $(VENV) $(VENV)-proto build site *.egg-info
 
 # The suite under numpy 1.26, protobuf 5 and gunicorn 22 (the oldest supported versions; our
 # REST worker class builds on gunicorn's WSGI glue, and httptools 0.6), in its own venv.

