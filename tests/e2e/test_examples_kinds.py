@@ -1,136 +1,57 @@
-"""examples/router, combiner, transformer and recommender, served as their READMEs say.
+"""The examples of every component kind, served and called as their READMEs say.
 
-Each README is the test data. Every ```bash block is either the serve command (exactly one,
-`seldon-core-microservice <Class> ...`) or a `curl` command, and the block right after a curl is
-its answer: ```json (the body of a 200 answer) or ```http (with `curl -i`: status line, headers
-that must match, blank line, JSON body). The curls run in order against one server started with
-the serve command's arguments, from the example's folder; localhost:9000 becomes its port.
-Blocks in other languages (```sh for s2i and docker) are documentation only.
+Each README is the test data, run by tests/e2e/readme_harness.py (its docstring has the rules):
+the serve commands start servers from the example's folder, and every curl call, metrics scrape
+(`curl -s localhost:6000/metrics | grep ...`) and Python snippet (gRPC calls) must answer what
+the block after it shows. A block the harness does not understand fails the README's test.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib.util
-import json
 import pathlib
-import re
-import shlex
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
-import requests
 
-from tests.conftest import start_server
+from tests.e2e.readme_harness import (
+    CLI_NAME,
+    FENCE,
+    GRPC_ADDRESS,
+    Readme,
+    parse_curl,
+    parse_readme,
+    run_readme,
+)
+
+__all__ = ["CLI_NAME", "FENCE", "parse_curl", "read_environment_file"]  # test_examples_iris_v0 uses them
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-KINDS = {
+# Folder -> the --service-type of its serve commands. The first four also have an s2i build.
+S2I_KINDS = {
     "router": "ROUTER",
     "combiner": "COMBINER",
     "transformer": "TRANSFORMER",
     "recommender": "RECOMMENDER",
 }
-CLI_NAME = "seldon-core-microservice"
-HTTP_ADDRESS = "localhost:9000"
-FENCE = re.compile(r"^```(\w*)[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
-
-
-@dataclass
-class Call:
-    method: str
-    path: str
-    headers: dict
-    data: str | None
-    include_headers: bool
-    answer_lang: str
-    answer: str
-    where: str
-
-
-@dataclass
-class Readme:
-    serve: list[list[str]]
-    calls: list[Call]
-    problems: list[str]
-
-
-def _one_command(code: str) -> str:
-    lines = [line.strip() for line in code.replace("\\\n", " ").splitlines()]
-    lines = [line for line in lines if line and not line.startswith("#")]
-    if len(lines) != 1:
-        raise ValueError(f"expected one command, got {len(lines)}")
-    return lines[0]
-
-
-def parse_curl(tokens: list[str]) -> tuple[str, str, dict, str | None, bool]:
-    method, url, data, include = None, None, None, False
-    headers: dict[str, str] = {}
-    rest = iter(tokens[1:])
-    for token in rest:
-        if token in ("-d", "--data", "--data-raw"):
-            data = next(rest)
-        elif token in ("-H", "--header"):
-            key, value = next(rest).split(":", 1)
-            headers[key.strip()] = value.strip()
-        elif token in ("-X", "--request"):
-            method = next(rest)
-        elif re.fullmatch(r"-[si]+", token):
-            include = include or "i" in token
-        elif token.startswith("-"):
-            raise ValueError(f"curl flag {token!r} is not understood by this test")
-        else:
-            if url is not None:
-                raise ValueError("two URLs")
-            url = token
-    if url is None or not url.startswith(HTTP_ADDRESS + "/"):
-        raise ValueError(f"the URL should start with {HTTP_ADDRESS}/, got {url!r}")
-    if data is not None and not any(key.lower() == "content-type" for key in headers):
-        headers["Content-Type"] = "application/x-www-form-urlencoded"  # what curl -d sends
-    return method or ("POST" if data is not None else "GET"), url[len(HTTP_ADDRESS) :], headers, data, include
-
-
-def parse_readme(path: pathlib.Path) -> Readme:
-    text = path.read_text(encoding="utf-8")
-    blocks = [
-        (match.group(1), match.group(2), text.count("\n", 0, match.start()) + 1)
-        for match in FENCE.finditer(text)
-    ]
-    readme = Readme([], [], [])
-    index = 0
-    while index < len(blocks):
-        lang, body, line = blocks[index]
-        where = f"{path.parent.name}/{path.name}:{line}"
-        index += 1
-        if lang != "bash":
-            if lang in ("json", "http"):
-                readme.problems.append(f"{where}: ```{lang} answer without a curl before it")
-            continue
-        try:
-            tokens = shlex.split(_one_command(body))
-            if CLI_NAME in tokens:
-                readme.serve.append(tokens)
-                continue
-            if tokens[0] != "curl":
-                raise ValueError(f"untested command {tokens[0]!r}")
-            method, request_path, headers, data, include = parse_curl(tokens)
-        except ValueError as exc:
-            readme.problems.append(f"{where}: {exc}")
-            continue
-        if index >= len(blocks) or blocks[index][0] not in ("json", "http"):
-            readme.problems.append(f"{where}: curl without a ```json or ```http answer after it")
-            continue
-        answer_lang, answer, _ = blocks[index]
-        index += 1
-        readme.calls.append(Call(method, request_path, headers, data, include, answer_lang, answer, where))
-    return readme
-
-
-READMES = {kind: parse_readme(EXAMPLES / kind / "README.md") for kind in KINDS}
+NEW_KINDS = {
+    "model": "MODEL",
+    "output-transformer": "TRANSFORMER",
+    "epsilon-greedy-router": "ROUTER",
+    "metrics-tags": "MODEL",
+    "metadata": "MODEL",
+    "error-handler": "MODEL",
+    "raw-payloads": "MODEL",
+    "health-status": "MODEL",
+}
+KINDS = {**S2I_KINDS, **NEW_KINDS}
+READMES: dict[str, Readme] = {kind: parse_readme(EXAMPLES / kind / "README.md") for kind in KINDS}
 
 
 def read_environment_file(path: pathlib.Path) -> dict[str, str]:
+    """The ``NAME=value`` lines of an s2i ``.s2i/environment`` file."""
     pairs = {}
     for line in path.read_text().splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
@@ -139,92 +60,69 @@ def read_environment_file(path: pathlib.Path) -> dict[str, str]:
     return pairs
 
 
-def serve_arguments(kind: str) -> tuple[str, list[str]]:
-    (command,) = READMES[kind].serve
-    start = command.index(CLI_NAME)
-    return command[start + 1], command[start + 2 :]
+def _defined_classes(path: pathlib.Path) -> list[str]:
+    """The classes a module defines at top level (file name = class name is the wrapper's rule)."""
+    return [node.name for node in ast.parse(path.read_text()).body if isinstance(node, ast.ClassDef)]
 
 
-# -- the documents and the s2i settings --------------------------------------------------------
+# -- the documents ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_readme_is_made_of_tested_examples(kind):
+    """Every block is run (no problems), every serve command serves this folder's class."""
     readme = READMES[kind]
     assert readme.problems == []
-    assert len(readme.serve) == 1
-    assert readme.serve[0][0] == CLI_NAME, "serve from the example's folder: no `cd`"
-    assert len(readme.calls) >= 3
+    assert readme.sections, "no serve command"
+    assert len(readme.steps) >= 3
+    for section in readme.sections:
+        serve = section.serve
+        # The file name is the class name, and the file defines that class.
+        assert serve.model in _defined_classes(EXAMPLES / kind / f"{serve.model}.py"), serve.where
+        assert serve.args[serve.args.index("--service-type") + 1] == KINDS[kind], serve.where
+        assert section.steps, f"{serve.where}: a server nothing is asked of"
 
 
-@pytest.mark.parametrize("kind", [*sorted(KINDS), "model"])
+@pytest.mark.parametrize("kind", sorted(NEW_KINDS))
+def test_readme_shows_a_grpc_call(kind):
+    snippets = [step for step in READMES[kind].steps if step.kind == "python"]
+    assert any(GRPC_ADDRESS in step.code for step in snippets), "no gRPC snippet"
+
+
+def test_metrics_readme_scrapes_the_metrics_port():
+    assert [step.kind for step in READMES["metrics-tags"].steps].count("scrape") >= 1
+
+
+@pytest.mark.parametrize("kind", [*sorted(S2I_KINDS), "model"])
 def test_s2i_environment_names_the_class_and_service_type(kind):
     folder = EXAMPLES / kind
     settings = read_environment_file(folder / ".s2i" / "environment")
     assert set(settings) == {"MODEL_NAME", "SERVICE_TYPE", "PERSISTENCE", "API_TYPE"}
     assert settings["PERSISTENCE"] == "0" and settings["API_TYPE"] == "REST"
     name = settings["MODEL_NAME"]
-    # The file name is the class name, and the file defines that class.
-    tree = ast.parse((folder / f"{name}.py").read_text())
-    assert name in [node.name for node in tree.body if isinstance(node, ast.ClassDef)]
+    assert name in _defined_classes(folder / f"{name}.py")
     if kind == "model":
         assert settings["SERVICE_TYPE"] == "MODEL"
         return
     assert settings["SERVICE_TYPE"] == KINDS[kind]
-    model, args = serve_arguments(kind)
-    assert model == name
-    assert args[args.index("--service-type") + 1] == KINDS[kind]
+    (section,) = READMES[kind].sections
+    assert section.serve.model == name
 
 
-# -- the examples, served ----------------------------------------------------------------------
+# -- the examples, served ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module", params=sorted(KINDS))
-def served(request, tmp_path_factory):
-    kind = request.param
-    model, args = serve_arguments(kind)
-    server = start_server(model, *args, cwd=EXAMPLES / kind, tmp_path=tmp_path_factory.mktemp(kind))
-    yield kind, server
-    server.stop()
-
-
-def _answer_http(text: str) -> tuple[int, str, dict, str]:
-    head, _, body = text.partition("\n\n")
-    status_line, *header_lines = head.splitlines()
-    _, code, reason = status_line.split(" ", 2)
-    return int(code), reason, dict(line.split(": ", 1) for line in header_lines), body
-
-
-def test_readme_curls_answer_as_documented(served):
-    """All of a README's curls, in order (the router's feedback answers depend on the earlier ones)."""
-    kind, server = served
-    for call in READMES[kind].calls:
-        response = requests.request(
-            call.method,
-            server.url + call.path,
-            headers=call.headers,
-            data=None if call.data is None else call.data.encode("utf-8"),
-            timeout=10,
-        )
-        if call.answer_lang == "http":
-            assert call.include_headers, f"{call.where}: an HTTP answer needs curl -i"
-            code, reason, headers, body = _answer_http(call.answer)
-            assert (response.status_code, response.reason) == (code, reason), (call.where, response.text)
-            for key, value in headers.items():
-                assert response.headers.get(key) == value, (call.where, key)
-            assert response.json() == json.loads(body), call.where
-        else:
-            assert not call.include_headers, f"{call.where}: curl -i needs an ```http answer"
-            assert response.status_code == 200, (call.where, response.text)
-            assert response.headers["Content-Type"] == "application/json"
-            # Exact text, as the README shows it (sorted keys, compact, floats as floats).
-            assert response.text.rstrip("\n") == call.answer.strip(), call.where
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_readme_runs_as_documented(kind, tmp_path):
+    """All of a README's steps, in order (routers and health answers depend on earlier calls)."""
+    run_readme(READMES[kind], tmp_path)
 
 
 # -- what the READMEs say in prose ---------------------------------------------------------------
 
 
-def _example_class(kind: str, name: str):
+def _example_class(kind: str, name: str) -> type:
+    """An example's class, imported from its file (the examples are not a package)."""
     spec = importlib.util.spec_from_file_location(f"example_{kind}_{name}", EXAMPLES / kind / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -256,3 +154,38 @@ def test_recommender_prefers_items_its_users_share():
     assert set(best) <= set(group), best
     with pytest.raises(KeyError):
         recommender.get_items("RecentItems:test1:0:100000")
+
+
+def test_epsilon_greedy_explores_at_the_rate_epsilon_with_a_repeatable_generator():
+    router_class = _example_class("epsilon-greedy-router", "EpsilonGreedy")
+
+    def routes(router, count):
+        answers = [router.route(np.array([[1.0]]), []) for _ in range(count)]
+        return [(answer.data, answer.tags["epsilon_greedy"]) for answer in answers]
+
+    first = routes(router_class(epsilon=0.25, seed=3), 400)
+    assert first == routes(router_class(epsilon=0.25, seed=3), 400)  # the seed decides
+    explored = [branch for branch, why in first if why == "explore"]
+    assert 60 < len(explored) < 140  # about a quarter
+    assert set(explored) == {0, 1}
+    assert all(branch == 0 and type(branch) is int for branch, why in first if why == "exploit")
+    greedy = router_class(epsilon=0.0)
+    assert {why for _, why in routes(greedy, 50)} == {"exploit"}
+
+
+def test_epsilon_greedy_exploits_the_best_mean_reward():
+    router = _example_class("epsilon-greedy-router", "EpsilonGreedy")(n_branches=3, epsilon=0.0, initial=0.5)
+    assert router.route([], []).data == 0  # a tie: the lowest index
+    assert router.send_feedback([], [], 0.2, None, routing=0) == [[0.2, 0.5, 0.5]]
+    assert router.route([], []).data == 1
+    assert router.send_feedback([], [], 0.9, None, routing=2) == [[0.2, 0.5, 0.9]]
+    assert router.route([], []).data == 2
+
+
+def test_labeller_prefers_the_models_class_names():
+    labeller = _example_class("output-transformer", "Labeller")(threshold=0.4)
+    scores = np.array([[0.1, 0.5], [0.35, 0.3]])
+    assert labeller.transform_output(scores, ["spam", "ham"]) == [["ham"], ["unsure"]]
+    three = np.array([[0.2, 0.1, 0.7]])
+    assert labeller.transform_output(three, ["t:0", "t:1", "t:2"]) == [["bird"]]
+    assert labeller.transform_output(three, []) == [["bird"]]
