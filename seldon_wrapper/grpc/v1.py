@@ -13,7 +13,7 @@ from google.protobuf import json_format
 
 from seldon_wrapper.codecs import seldon_proto
 from seldon_wrapper.dataplane import Dataplane
-from seldon_wrapper.errors import grpc_status, log_failure
+from seldon_wrapper.errors import INTERNAL_ERROR, SeldonMicroserviceException, grpc_status, log_failure
 from seldon_wrapper.proto import prediction_pb2, prediction_pb2_grpc
 
 SERVICE_NAMES = tuple(
@@ -44,8 +44,21 @@ _OPERATIONS = {
 
 
 def dispatch(dataplane: Dataplane, rpc: str, request: Any) -> Any:
-    """Run one RPC's operation; failures are raised (the servicer turns them into statuses)."""
-    return getattr(dataplane, _OPERATIONS[rpc])(request, seldon_proto)
+    """Run one RPC's operation; failures are raised (the servicer turns them into statuses).
+
+    A ``*_raw`` method answers as it likes; on gRPC only a SeldonMessage can go back, so any
+    other answer is a clear INTERNAL error here rather than grpcio's "Failed to serialize
+    response!" and a traceback in the log.
+    """
+    answer = getattr(dataplane, _OPERATIONS[rpc])(request, seldon_proto)
+    if not isinstance(answer, prediction_pb2.SeldonMessage):
+        raise SeldonMicroserviceException(
+            f"{rpc} on gRPC must answer a SeldonMessage; the model's raw method returned "
+            f"{type(answer).__name__}",
+            status_code=500,
+            reason=INTERNAL_ERROR,
+        )
+    return answer
 
 
 def rpc_method(rpc: str) -> Callable[[Any, Any, Any], Any]:

@@ -127,3 +127,22 @@ def test_deprecated_predict_rest_status_code_applies(legacy):
     response = post(legacy, "/api/v1.0/predictions", {"strData": "teapot"})
     assert response.status_code == 418
     assert response.json() == {"status": {"code": 418, "status": "FAILURE"}}
+
+
+def test_a_raw_method_answering_a_dict_on_grpc_is_a_clear_internal_error(raw):
+    """Only a SeldonMessage can go back over gRPC: a dict from route_raw is named, not grpcio's
+    "Failed to serialize response!" with a traceback in the log; the server keeps serving."""
+    import grpc
+
+    from tests.e2e.grpc_helpers import call_error, grpc_channel, message, rpc
+
+    with grpc_channel(raw) as channel:
+        error = call_error(rpc(channel, "Router", "Route"), message({"data": {"ndarray": [[1]]}}))
+        assert error.code() == grpc.StatusCode.INTERNAL
+        assert "Route on gRPC must answer a SeldonMessage" in error.details()
+        assert "returned dict" in error.details()
+        transform_output = rpc(channel, "OutputTransformer", "TransformOutput")
+        answer = transform_output(message({"strData": "still here"}), timeout=10)
+        assert answer.strData == "still here"
+    assert "Failed to serialize" not in raw.log()
+    assert "Traceback" not in raw.log()
