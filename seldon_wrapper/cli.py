@@ -112,6 +112,18 @@ def build_parser(defaults: Settings) -> argparse.ArgumentParser:
         help="user method V2 inference calls (auto: predict, else transform_input, else transform_output)",
     )
     parser.add_argument(
+        "--max-batch-size",
+        type=int,
+        default=defaults.max_batch_size,
+        help="most requests one batched predict call takes (default 0: batching off)",
+    )
+    parser.add_argument(
+        "--max-batch-time-ms",
+        type=float,
+        default=defaults.max_batch_time_ms,
+        help="how long a batch may wait to fill after a batched call, in ms (default 2)",
+    )
+    parser.add_argument(
         "--speedups",
         nargs="?",
         type=str_to_bool,

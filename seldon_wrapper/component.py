@@ -249,6 +249,13 @@ class Component:
         self.draining = False  # True once this process was told to stop: readiness says no
         self.class_name = type(user).__name__
         self.predict = self._operation("predict", _with_meta)
+        predict = _lookup(user, "predict")
+        #: Whether ``predict`` is given ``meta``: if so, only requests with the same meta
+        #: (apart from puid) may share a batched call.
+        self.predict_sees_meta = predict is not None and _accepts_keyword(predict, "meta") is not False
+        #: The class's own batching settings (docs/batching.md), which win over the flags.
+        self.max_batch_size = getattr(user, "max_batch_size", None)
+        self.max_batch_time_ms = getattr(user, "max_batch_time_ms", None)
         self.transform_input = self._operation("transform_input", _with_meta)
         self.transform_output = self._operation("transform_output", _with_meta)
         self.route = self._operation("route", _with_meta)

@@ -6,16 +6,23 @@ for its format; it gets back the response in the same format. No Flask and no gr
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 import numpy as np
 
 from seldon_wrapper import tracing
+from seldon_wrapper.batching import ALONE, BatchContractError, Batcher, batch_policy, split, stack, stack_key
 from seldon_wrapper.codecs import seldon_proto
 from seldon_wrapper.codecs.message import Decoded, MessageCodec
 from seldon_wrapper.component import Component, Operation, SeldonResponse
-from seldon_wrapper.errors import BAD_METADATA, SeldonMicroserviceException, SeldonNotImplementedError
+from seldon_wrapper.errors import (
+    BAD_METADATA,
+    INTERNAL_ERROR,
+    SeldonMicroserviceException,
+    SeldonNotImplementedError,
+)
 from seldon_wrapper.metadata import compute_metadata
 from seldon_wrapper.metrics import (
     MetricsRecorder,
@@ -54,6 +61,7 @@ class Dataplane:
             settings.image_name,
             settings.image_version,
         )
+        self.batcher = self._make_batcher()
 
     # -- shared steps --------------------------------------------------------------------
 
@@ -88,6 +96,7 @@ class Dataplane:
         puid: Any,
         response: SeldonResponse,
         metrics: list,
+        class_tags: dict | None = None,
     ) -> dict:
         """Response meta: tags request -> static -> runtime, metrics request + custom, puid, path."""
         out: dict[str, Any] = {}
@@ -100,7 +109,7 @@ class Dataplane:
             path = request_meta.get("requestPath")
             if isinstance(path, dict):
                 request_path.update(path)
-        tags = self.merged_tags(request_tags, response)
+        tags = self.merged_tags(request_tags, response, class_tags)
         if tags:
             out["tags"] = tags
         elif request_tags and not isinstance(request_tags, dict):
@@ -114,10 +123,13 @@ class Dataplane:
             out["requestPath"] = request_path
         return out
 
-    def merged_tags(self, request_tags: Any, response: SeldonResponse) -> dict:
-        """Tags of an answer: the request's, then the class's ``tags()``, then the result's."""
+    def merged_tags(
+        self, request_tags: Any, response: SeldonResponse, class_tags: dict | None = None
+    ) -> dict:
+        """Tags of an answer: the request's, then the class's ``tags()`` (``class_tags`` when a
+        batched call already asked), then the result's."""
         tags = dict(request_tags) if isinstance(request_tags, dict) else {}
-        tags.update(self.component.custom_tags())
+        tags.update(self.component.custom_tags() if class_tags is None else class_tags)
         if response.tags:
             tags.update(response.tags)
         return tags
@@ -176,7 +188,71 @@ class Dataplane:
         return self._encode(codec, response, decoded, decoded.meta, method)
 
     def predict(self, request: Any, codec: MessageCodec) -> Any:
-        return self._array_operation(self.component.predict, request, codec, PREDICT, False)
+        if self.batcher is None:
+            return self._array_operation(self.component.predict, request, codec, PREDICT, False)
+        answer = self._bypass(self.component.predict, request, codec, PREDICT)
+        if answer is not _FALL_THROUGH:
+            return answer  # raw and legacy methods see one message each: never batched
+        decoded = codec.decode_message(request)
+        response, class_tags, metrics = self.batched_predict(
+            decoded.features, decoded.names, decoded.meta, decoded.data_kind
+        )
+        meta = self.response_meta(decoded.meta, decoded.puid, response, metrics, class_tags)
+        return codec.encode_response(response.data, decoded.data_kind, meta, self.component.class_names)
+
+    # -- batching (docs/batching.md) -----------------------------------------------------
+
+    def _make_batcher(self) -> Batcher | None:
+        size, wait_s = batch_policy(self.component, self.settings)
+        predict = self.component.predict
+        if size <= 1 or predict.high is None or not predict.request_is_private:
+            return None  # raw and legacy predict methods take one message each
+        return Batcher(self._run_batch, size, wait_s, observe=self.recorder.record_batch)
+
+    def _meta_key(self, meta: dict | None) -> Any:
+        """What of ``meta`` must match for two requests to share a call: nothing when predict
+        does not see it, else all of it but the puid."""
+        if not self.component.predict_sees_meta or not meta:
+            return ""
+        rest = {key: value for key, value in meta.items() if key != "puid"}
+        if not rest:
+            return ""
+        try:
+            return json.dumps(rest, sort_keys=True)
+        except (TypeError, ValueError):
+            return ALONE
+
+    def batched_predict(
+        self, features: Any, names: Any, meta: dict | None, kind: str | None
+    ) -> tuple[SeldonResponse, dict, list]:
+        """This request's share of a batched ``predict``: (its rows as a SeldonResponse with the
+        call's tags and metrics, the class's tags, the metrics to show)."""
+        member = (features, names, meta)
+        try:
+            names_key = tuple(names) if names else ()
+            hash(names_key)
+        except TypeError:
+            return self.batcher.submit(member, ALONE)
+        meta_key = self._meta_key(meta)
+        if meta_key is ALONE:
+            return self.batcher.submit(member, ALONE)
+        key = stack_key(features, kind, names_key, meta_key)
+        return self.batcher.submit(member, key)
+
+    def _run_batch(self, members: list[tuple]) -> list[tuple]:
+        """One ``predict`` call for every member; tags() and metrics() asked once for the call."""
+        features = stack([member[0] for member in members])
+        _, names, meta = members[0]
+        response = self.component.predict.call(features, names, meta, default=[])
+        try:
+            sizes = [1] if len(members) == 1 else [member[0].shape[0] for member in members]
+            parts = split(response.data, sizes)
+        except BatchContractError as exc:
+            raise SeldonMicroserviceException(str(exc), status_code=500, reason=INTERNAL_ERROR) from None
+        metrics = self.custom_metrics(PREDICT, response.metrics)
+        class_tags = self.component.custom_tags()
+        shares = [SeldonResponse(part, response.tags, response.metrics) for part in parts]
+        return [(share, class_tags, metrics) for share in shares]
 
     def transform_input(self, request: Any, codec: MessageCodec) -> Any:
         return self._array_operation(self.component.transform_input, request, codec, INPUT_TRANSFORM, True)

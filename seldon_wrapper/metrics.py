@@ -104,6 +104,8 @@ class MetricsRecorder(Protocol):
 
     def record_refused(self, limit: str) -> None: ...
 
+    def record_batch(self, size: int, waits: list[float]) -> None: ...
+
 
 class NullRecorder:
     """Records nothing: used when no metrics server runs (in-process use, unit tests)."""
@@ -118,6 +120,9 @@ class NullRecorder:
         return None
 
     def record_refused(self, limit: str) -> None:
+        return None
+
+    def record_batch(self, size: int, waits: list[float]) -> None:
         return None
 
 
@@ -144,6 +149,12 @@ REQUEST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 REQUESTS_TOTAL = "seldon_api_model_requests"  # exposed as seldon_api_model_requests_total
 REQUEST_SECONDS = "seldon_api_model_request_duration_seconds"
 REFUSED_TOTAL = "seldon_api_refused_requests"  # exposed as seldon_api_refused_requests_total
+BATCH_SIZE = "seldon_api_model_batch_size"  # requests per batched predict call
+BATCH_WAIT_SECONDS = "seldon_api_model_batch_wait_seconds"  # per request: queued until its call began
+BATCH_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+BATCH_WAIT_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+_BATCH_SIZE = "BATCH_SIZE"
+_BATCH_WAIT = "BATCH_WAIT"
 _REQUEST = "REQUEST"
 _INVALID = re.compile(r"[^a-zA-Z0-9_]")
 
@@ -204,6 +215,7 @@ class PrometheusRecorder:
         self.defaults = default_labels(settings)
         self._metrics: dict[tuple, Any] = {}
         self._request_children: dict[tuple, tuple] = {}
+        self._batch_children: tuple | None = None
         self._lock = threading.Lock()
 
     def _metric(self, kind: str, name: str, labelnames: tuple[str, ...]) -> Any:
@@ -270,6 +282,20 @@ class PrometheusRecorder:
         labels = {"limit": limit, "model_name": self.defaults["model_name"]}
         self._metric(COUNTER, REFUSED_TOTAL, tuple(sorted(labels))).labels(**labels).inc()
 
+    def record_batch(self, size: int, waits: list[float]) -> None:
+        """One batched predict call: its size once, and each member's wait for it."""
+        children = self._batch_children
+        if children is None:
+            labels = {key: self.defaults[key] for key in ("model_name", "deployment_name", "predictor_name")}
+            names = tuple(sorted(labels))
+            children = self._batch_children = (
+                self._metric(_BATCH_SIZE, BATCH_SIZE, names).labels(**labels),
+                self._metric(_BATCH_WAIT, BATCH_WAIT_SECONDS, names).labels(**labels),
+            )
+        children[0].observe(size)
+        for wait in waits:
+            children[1].observe(wait)
+
     def exposition(self) -> bytes:
         """The Prometheus text exposition of everything recorded (by every process)."""
         registry = CollectorRegistry(auto_describe=False)
@@ -296,4 +322,8 @@ def _new_metric(kind: str, name: str, labelnames: tuple[str, ...]) -> Any:
         return Gauge(name, "", labelnames, registry=None, multiprocess_mode="mostrecent")
     if kind == TIMER:
         return Histogram(name, "", labelnames, registry=None, buckets=TIMER_BUCKETS)
+    if kind == _BATCH_SIZE:
+        return Histogram(name, "", labelnames, registry=None, buckets=BATCH_SIZE_BUCKETS)
+    if kind == _BATCH_WAIT:
+        return Histogram(name, "", labelnames, registry=None, buckets=BATCH_WAIT_BUCKETS)
     return Histogram(name, "", labelnames, registry=None, buckets=REQUEST_BUCKETS)

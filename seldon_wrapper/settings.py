@@ -173,6 +173,11 @@ class Settings:
     request_body_timeout: float = 10.0
     #: Bytes per second a body must keep up (16 KiB/s: 128 kbit/s) to earn more time.
     request_body_min_rate: int = 16384
+    #: Most requests one batched ``predict`` call takes (docs/batching.md); 0 or 1: off.
+    max_batch_size: int = 0
+    #: After a batched call that had company, how long the next batch may wait to fill, in ms
+    #: from its oldest request. A lone caller never waits (batching.py says why).
+    max_batch_time_ms: float = 2.0
     # Environment-only settings.
     seldon_log_level: str | None = None
     metrics_endpoint: str = "/metrics"
@@ -299,6 +304,8 @@ class Settings:
             ),
             request_body_timeout=_env_float(env, "SELDON_REQUEST_BODY_TIMEOUT", cls.request_body_timeout),
             request_body_min_rate=_env_int(env, "SELDON_REQUEST_BODY_MIN_RATE", cls.request_body_min_rate),
+            max_batch_size=_env_int(env, "SELDON_MAX_BATCH_SIZE", cls.max_batch_size),
+            max_batch_time_ms=_env_float(env, "SELDON_MAX_BATCH_TIME_MS", cls.max_batch_time_ms),
             seldon_log_level=env.get("SELDON_LOG_LEVEL") or None,
             metrics_endpoint=env.get("PREDICTIVE_UNIT_METRICS_ENDPOINT", "/metrics"),
             predictive_unit_id=env.get("PREDICTIVE_UNIT_ID") or None,

@@ -252,6 +252,25 @@ OPTIONS: tuple[Option, ...] = (
         example="5",
         default="`--grace-period`",
     ),
+    # Adaptive batching (docs/batching.md).
+    Option(
+        "Most requests one batched `predict` call takes (0 or 1: off); a class attribute "
+        "`max_batch_size` wins",
+        flag="--max-batch-size",
+        env=("SELDON_MAX_BATCH_SIZE",),
+        field="max_batch_size",
+        origin=OURS,
+        example="32",
+    ),
+    Option(
+        "After a batched call that had company, how long the next batch may wait to fill (ms "
+        "from its oldest request); a class attribute `max_batch_time_ms` wins",
+        flag="--max-batch-time-ms",
+        env=("SELDON_MAX_BATCH_TIME_MS",),
+        field="max_batch_time_ms",
+        origin=OURS,
+        example="5",
+    ),
     # Logging and tracing.
     Option("Log level (`SELDON_LOG_LEVEL` wins)", flag="--log-level", field="log_level", example="DEBUG"),
     Option(

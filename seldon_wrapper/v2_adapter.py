@@ -140,6 +140,10 @@ class V2Adapter:
                 "messages; V2 needs the high-level method",
                 status_code=501,
             )
+        if self.method == v1.PREDICT and self.dataplane.batcher is not None:
+            response, class_tags, metrics = self.dataplane.batched_predict(features, names, meta, "V2")
+            tags = self.dataplane.merged_tags(meta.get("tags"), response, class_tags)
+            return self.outputs_for(response.data, request), tags
         default = features if self.method in (v1.INPUT_TRANSFORM, v1.OUTPUT_TRANSFORM) else []
         response = operation.call(features, names, meta, default=default)
         if self.method == v1.ROUTER:

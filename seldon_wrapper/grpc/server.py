@@ -237,12 +237,21 @@ def server_options(settings: Settings, reuse_port: bool) -> list[tuple[str, Any]
     return options
 
 
+def call_threads(dataplane: Dataplane, settings: Settings) -> int:
+    """``--grpc-threads``; with batching at least one more than the batch size, since the
+    members of a batch each hold a thread while they wait for it (and one is left for health)."""
+    threads = max(1, settings.grpc_threads)
+    if dataplane.batcher is not None:
+        threads = max(threads, dataplane.batcher.max_size + 1)
+    return threads
+
+
 def build_server(
     dataplane: Dataplane, settings: Settings
 ) -> tuple[grpc.Server, Any, RequestObserver, CallPool]:
     """A server with every v1 service, V2, the pre-Core Classifier, reflection and health
     (NOT_SERVING until started)."""
-    pool = CallPool(max(1, settings.grpc_threads))
+    pool = CallPool(call_threads(dataplane, settings))
     observer = RequestObserver(dataplane.recorder, max_message(settings), pool)
     server = grpc.server(
         pool,

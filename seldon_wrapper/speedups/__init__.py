@@ -23,10 +23,11 @@ from typing import Any
 
 from flask import Flask
 
-from seldon_wrapper.dataplane import Dataplane
+from seldon_wrapper.dataplane import PREDICT, Dataplane
 from seldon_wrapper.errors import SeldonMicroserviceException
 from seldon_wrapper.rest.limits import refused_answer
 from seldon_wrapper.speedups.accept_board import AcceptBoard
+from seldon_wrapper.speedups.batch_groups import BatchGroups, predictions
 from seldon_wrapper.speedups.fast_entry import FastEntry, applies
 from seldon_wrapper.speedups.heap import WorkerHeap
 from seldon_wrapper.speedups.http_reader import Refusal
@@ -72,8 +73,12 @@ def install(app: Flask, dataplane: Dataplane) -> dict[str, Any]:
         def on_stopping() -> None:
             dataplane.component.draining = True
 
+        groups = None
+        if dataplane.batcher is not None:
+            v2_batched = app.extensions["v2_adapter"].method == PREDICT
+            groups = BatchGroups(dataplane.batcher, predictions(v2_batched))
         options["pre_fork"] = lambda arbiter, worker: worker.configure(
-            limits, write_refusal, on_refused, on_stopping, board
+            limits, write_refusal, on_refused, on_stopping, board, groups
         )
     return options
 

@@ -44,6 +44,7 @@ from gunicorn.http import wsgi
 from gunicorn.workers import base
 
 from seldon_wrapper.speedups.accept_board import AcceptBoard
+from seldon_wrapper.speedups.batch_groups import BatchGroups
 from seldon_wrapper.speedups.http_reader import ReadLimits, Refusal, Request, RequestReader
 
 #: Seconds a closing connection may take to send its FIN after ours (lingering close).
@@ -145,6 +146,7 @@ class _Conn:
         "write_deadline",
         "refusal",
         "ending",
+        "in_group",
     )
 
     def __init__(self, sock: socket.socket, addr: Any, server: Any, limits: ReadLimits, scheme: str) -> None:
@@ -158,6 +160,7 @@ class _Conn:
         self.write_deadline = 0.0
         self.refusal: Refusal | None = None
         self.ending = False  # the last answer is decided: close once it is out
+        self.in_group = False  # its next request waits in a batch group (batch_groups.py)
 
     def _send_continue(self) -> None:
         self.outbox.sendall(_CONTINUE)
@@ -177,6 +180,7 @@ class KeepAliveWorker(base.Worker):
         self.write_refusal: RefusalWriter = plain_refusal
         self.on_refused: Callable[[str], None] = lambda kind: None
         self.on_stopping: Callable[[], None] = lambda: None
+        self.groups: BatchGroups | None = None
 
     def configure(
         self,
@@ -185,8 +189,11 @@ class KeepAliveWorker(base.Worker):
         on_refused: Callable[[str], None],
         on_stopping: Callable[[], None],
         board: AcceptBoard | None,
+        groups: BatchGroups | None = None,
     ) -> None:
-        """Master side, before the fork (Gunicorn's ``pre_fork``): our limits, answers, hooks."""
+        """Master side, before the fork (Gunicorn's ``pre_fork``): our limits, answers, hooks,
+        and the batch groups when adaptive batching is on."""
+        self.groups = groups
         self.our_limits = limits
         self.write_refusal = write_refusal
         self.on_refused = on_refused
@@ -222,6 +229,9 @@ class KeepAliveWorker(base.Worker):
         self.listening = False
         self.listen_again_at = 0.0
         self.declining_since = 0.0
+        self.gathered: list[tuple[Request, _Conn, float]] = []
+        self.revisit: list[_Conn] = []
+        self.gathering = False
         if self.board is not None:
             self.board.claim(self.slot)
         for listener in self.listeners.values():
@@ -270,7 +280,68 @@ class KeepAliveWorker(base.Worker):
                     self._accept(self.listeners[fd])
             elif fd == self.wakeup[0]:
                 self._read_wakeup()
+        if self.gathered and not self.gathering:
+            self._serve_gathered()
         return offered
+
+    # -- batch groups (batch_groups.py) ------------------------------------------------
+
+    def _gather(self, conn: _Conn) -> bool:
+        """Take ``conn``'s next request into the group when it is a batched prediction;
+        True when the connection must wait (gathered, or the group is full)."""
+        groups = self.groups
+        if groups is None or not groups.takes(conn.reader.ready[0]):
+            return False
+        if not conn.in_group:
+            if len(self.gathered) >= groups.max_size:
+                self.revisit.append(conn)  # served after this group
+            else:
+                conn.in_group = True
+                self.gathered.append((conn.reader.ready.popleft(), conn, time.monotonic()))
+        return True
+
+    def _serve_gathered(self) -> None:
+        """Serve the gathered groups: wait for company when callers arrive together, then run
+        each group through the batcher and carry on with its connections."""
+        groups = self.groups
+        self.gathering = True
+        try:
+            while self.gathered:
+                oldest = self.gathered[0][2]
+                while self.alive and groups.wants_company(len(self.gathered)):
+                    left = oldest + groups.max_wait_s - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._events(left)
+                group, self.gathered = self.gathered, []
+                keeps = groups.run([(request, conn) for request, conn, _ in group], self._handle_request)
+                for (_, conn, _), keep in zip(group, keeps, strict=True):
+                    conn.in_group = False
+                    if not keep:
+                        conn.ending = True
+                    self._continue(conn)
+                revisit, self.revisit = self.revisit, []
+                for conn in revisit:
+                    if conn.sock.fileno() >= 0 and not conn.in_group:
+                        self._serve_ready(conn)
+        finally:
+            self.gathering = False
+
+    def _continue(self, conn: _Conn) -> None:
+        """After a group: send the answer, then serve what else the connection sent."""
+        if conn.sock.fileno() < 0:
+            return  # dropped while its request waited
+        try:
+            if conn.outbox.parts and not conn.outbox.flush():
+                conn.write_deadline = time.monotonic() + self.limits.body_timeout
+                self.poller.modify(conn.sock.fileno(), _OUT)
+                return
+        except OSError as exc:
+            if exc.errno not in _QUIET_ERRNOS:
+                self.log.warning("Socket error answering a request: %s", exc)
+            self._drop(conn)
+            return
+        self._serve_ready(conn)
 
     # -- sharing new connections between workers ---------------------------------------
 
@@ -363,9 +434,13 @@ class KeepAliveWorker(base.Worker):
     def _serve_ready(self, conn: _Conn) -> None:
         """Answer the complete requests in order, then a refusal, then keep or close."""
         reader = conn.reader
+        if conn.in_group:
+            return  # answered when its group is
         try:
             while not conn.ending and not conn.outbox.parts:
                 if reader.ready:
+                    if self._gather(conn):
+                        return
                     if not self._handle_request(reader.ready.popleft(), conn):
                         conn.ending = True
                 elif conn.refusal is not None:
@@ -487,6 +562,8 @@ class KeepAliveWorker(base.Worker):
         """Close what has waited too long: lingering closes, stalled writes, idle or stalled reads."""
         idle_after = self.cfg.keepalive
         for conn in list(self.conns.values()):
+            if conn.in_group:
+                continue  # its request is being answered
             if conn.closing_until:
                 if now >= conn.closing_until:
                     self._drop(conn)
