@@ -1,0 +1,1 @@
+"""``seldon-core-executor``: runs a SeldonDeployment's inference graph without the operator."""
