@@ -1,0 +1,241 @@
+"""The executor's flags and environment, as the original Go executor took them, resolved once.
+
+Go's ``flag`` package accepts ``-flag value``, ``--flag value``, ``-flag=value`` and
+``--flag=value``; a boolean flag alone means true (``--full_health_checks``), and durations are
+Go durations (``15s``, ``1m30s``, ``500ms``). Each is accepted here as there. Our addition is
+``--component NODE=DIR[:CLASS]``: a graph node served by a local user class.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+PROTOCOLS = ("seldon", "v2", "kfserving", "tensorflow")
+TRANSPORTS = ("rest", "grpc")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "FATAL")
+DEFAULT_LOGGER_ENDPOINT = "http://default-broker"
+
+
+class SettingsError(ValueError):
+    """A flag or variable the executor cannot start with; the message names it."""
+
+
+@dataclass(frozen=True)
+class Binding:
+    """``--component NODE=DIR[:CLASS]``: the node's requests go to CLASS from DIR, served here."""
+
+    node: str
+    directory: str
+    class_name: str
+
+
+@dataclass(frozen=True)
+class ExecutorSettings:
+    sdep: str
+    namespace: str
+    predictor: str
+    http_port: int = 8080
+    grpc_port: int = 5000
+    protocol: str = "seldon"
+    transport: str = "rest"
+    server_type: str = "rpc"
+    file: str = ""
+    hostname: str = ""
+    prometheus_path: str = "/metrics"
+    full_health_checks: bool = False
+    logger_workers: int = 10
+    log_work_buffer_size: int = 10000
+    log_write_timeout_ms: int = 2000
+    graceful_timeout_s: float = 15.0
+    shutdown_delay_s: float = 0.0
+    log_level: str = "INFO"
+    debug: bool = False
+    components: tuple[Binding, ...] = ()
+    logger_default_endpoint: str = DEFAULT_LOGGER_ENDPOINT
+    routing_injection: bool = False
+    engine_predictor: str | None = field(default=None, repr=False)
+
+    @property
+    def v2(self) -> bool:
+        """``kfserving`` is the original's other name for ``v2``."""
+        return self.protocol in ("v2", "kfserving")
+
+
+# -- Go's flag syntax ----------------------------------------------------------------------
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_UNIT_S = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def go_duration(text: str) -> float:
+    """Seconds in a Go duration (``1m30s``, ``500ms``, ``0``); ValueError otherwise."""
+    text = text.strip()
+    sign = -1.0 if text.startswith("-") else 1.0
+    body = text.lstrip("+-")
+    if body == "0":
+        return 0.0
+    parts = _DURATION_PART.findall(body)
+    if not body or "".join(number + unit for number, unit in parts) != body:
+        raise ValueError(f"invalid duration {text!r} (use e.g. 15s, 1m30s, 500ms)")
+    return sign * sum(float(number) * _UNIT_S[unit] for number, unit in parts)
+
+
+def go_bool(text: str) -> bool:
+    """Go's strconv.ParseBool: 1, t, T, TRUE, true, True and the falses; nothing else."""
+    if text in ("1", "t", "T", "TRUE", "true", "True"):
+        return True
+    if text in ("0", "f", "F", "FALSE", "false", "False"):
+        return False
+    raise ValueError(f"invalid boolean {text!r}")
+
+
+#: flag name -> (field, kind); kind: str, int, bool, duration, or "component" (repeatable).
+FLAGS: dict[str, tuple[str, str]] = {
+    "sdep": ("sdep", "str"),
+    "namespace": ("namespace", "str"),
+    "predictor": ("predictor", "str"),
+    "http_port": ("http_port", "int"),
+    "grpc_port": ("grpc_port", "int"),
+    "protocol": ("protocol", "str"),
+    "transport": ("transport", "str"),
+    "server_type": ("server_type", "str"),
+    "file": ("file", "str"),
+    "hostname": ("hostname", "str"),
+    "prometheus_path": ("prometheus_path", "str"),
+    "full_health_checks": ("full_health_checks", "bool"),
+    "logger_workers": ("logger_workers", "int"),
+    "log_work_buffer_size": ("log_work_buffer_size", "int"),
+    "log_write_timeout_ms": ("log_write_timeout_ms", "int"),
+    "graceful_timeout": ("graceful_timeout_s", "duration"),
+    "shutdown_delay": ("shutdown_delay_s", "duration"),
+    "log_level": ("log_level", "str"),
+    "debug": ("debug", "bool"),
+    "component": ("components", "component"),
+}
+
+
+def _tokens(argv: Sequence[str]) -> list[tuple[str, str | None]]:
+    """``[(name, value or None)]`` from Go-style flags; SettingsError for anything else."""
+    out: list[tuple[str, str | None]] = []
+    args = list(argv)
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        index += 1
+        if not arg.startswith("-") or arg in ("-", "--"):
+            raise SettingsError(f"unexpected argument {arg!r} (flags are --name value or --name=value)")
+        name, equals, value = arg.lstrip("-").partition("=")
+        if name not in FLAGS:
+            raise SettingsError(f"flag provided but not defined: -{name}")
+        kind = FLAGS[name][1]
+        if equals:
+            out.append((name, value))
+        elif kind == "bool":
+            out.append((name, None))  # a boolean flag alone is true; its value needs '='
+        else:
+            if index >= len(args):
+                raise SettingsError(f"flag needs an argument: -{name}")
+            out.append((name, args[index]))
+            index += 1
+    return out
+
+
+def _convert(name: str, kind: str, value: str | None) -> object:
+    try:
+        if kind == "bool":
+            return True if value is None else go_bool(value)
+        if kind == "int":
+            return int(value)
+        if kind == "duration":
+            return go_duration(value)
+    except ValueError as exc:
+        raise SettingsError(f"invalid value {value!r} for flag -{name}: {exc}") from None
+    return value
+
+
+def parse_binding(text: str) -> Binding:
+    """``NODE=DIR[:CLASS]``; without CLASS, ``MODEL_NAME`` of ``DIR/.s2i/environment``."""
+    node, equals, rest = text.partition("=")
+    if not equals or not node or not rest:
+        raise SettingsError(f"--component {text!r}: expected NODE=DIR or NODE=DIR:CLASS")
+    directory, _, class_name = rest.partition(":")
+    if not os.path.isdir(directory):
+        raise SettingsError(f"--component {text!r}: {directory} is not a directory")
+    if not class_name:
+        class_name = _s2i_model_name(directory) or ""
+        if not class_name:
+            raise SettingsError(
+                f"--component {text!r}: no CLASS given and no MODEL_NAME in {directory}/.s2i/environment"
+            )
+    return Binding(node, directory, class_name)
+
+
+def _s2i_model_name(directory: str) -> str | None:
+    path = os.path.join(directory, ".s2i", "environment")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                name, equals, value = line.strip().partition("=")
+                if equals and name.strip() == "MODEL_NAME":
+                    return value.strip() or None
+    except OSError:
+        return None
+    return None
+
+
+def parse(argv: Sequence[str], env: Mapping[str, str] | None = None) -> ExecutorSettings:
+    """Flags and environment -> ExecutorSettings; SettingsError names the first problem."""
+    env = os.environ if env is None else env
+    values: dict[str, object] = {
+        "log_level": env.get("SELDON_LOG_LEVEL") or "INFO",
+        "debug": _env_bool(env.get("SELDON_DEBUG")),
+        "logger_default_endpoint": env.get("REQUEST_LOGGER_DEFAULT_ENDPOINT") or DEFAULT_LOGGER_ENDPOINT,
+        # Any value at all, "false" included, turns injection on, as in the original.
+        "routing_injection": bool(env.get("SELDON_ENABLE_ROUTING_INJECTION")),
+        "engine_predictor": env.get("ENGINE_PREDICTOR"),
+        "hostname": env.get("POD_NAME", ""),
+    }
+    components: list[Binding] = []
+    for name, raw in _tokens(argv):
+        field_name, kind = FLAGS[name]
+        if kind == "component":
+            components.append(parse_binding(raw or ""))
+        else:
+            values[field_name] = _convert(name, kind, raw)
+    values["components"] = tuple(components)
+    for required in ("sdep", "namespace", "predictor"):
+        if not values.get(required):
+            raise SettingsError(f"Empty --{required} parameter")
+    if values.get("protocol", "seldon") not in PROTOCOLS:
+        raise SettingsError(f"Unknown protocol {values['protocol']!r} (one of {', '.join(PROTOCOLS)})")
+    if values.get("protocol") == "tensorflow":
+        raise SettingsError("--protocol tensorflow is not supported by this executor (docs/graphs.md)")
+    if values.get("transport", "rest") not in TRANSPORTS:
+        raise SettingsError(f"Unknown transport {values['transport']!r} (rest or grpc)")
+    if values.get("server_type", "rpc") != "rpc":
+        raise SettingsError(
+            f"--server_type {values['server_type']!r} is not supported (Kafka mode is not built)"
+        )
+    level = str(values["log_level"]).upper()
+    if level not in LOG_LEVELS:
+        raise SettingsError(f"Unknown log level {values['log_level']!r}")
+    values["log_level"] = "WARNING" if level == "WARN" else level
+    nodes = [binding.node for binding in components]
+    if len(set(nodes)) != len(nodes):
+        raise SettingsError("--component binds the same node twice")
+    for port in ("http_port", "grpc_port"):
+        if not 0 < int(values.get(port, 1)) < 65536:
+            raise SettingsError(f"--{port} must be a port number")
+    return ExecutorSettings(**values)
+
+
+def _env_bool(value: str | None) -> bool:
+    if not value:
+        return False
+    try:
+        return go_bool(value)
+    except ValueError:
+        return False
