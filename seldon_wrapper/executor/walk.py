@@ -1,0 +1,170 @@
+"""The graph walk: the original executor's Predict and Feedback procedures (spec section 2).
+
+Protocol-neutral: messages are whatever the front door's ``Payloads`` say (REST bytes with
+their content type, or protobuf messages), and nodes are reached through a ``NodeClient``. The
+walk decides which node is called, for what, in which order, and what answers: transform-input,
+then the route (a router's answer, RANDOM_ABTEST, or all children at once), the children, the
+aggregate, transform-output; feedback goes to the children first, by the routing the response
+carried. Where the original panicked (a route outside the children, feedback routed to -2), the
+walk answers a 500 ``WalkError`` naming the node and the index.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from concurrent import futures
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from seldon_wrapper.executor.graph import Node
+
+# What a node is called for; the front door maps each to a path or an RPC.
+PREDICT = "predict"
+TRANSFORM_INPUT = "transform-input"
+TRANSFORM_OUTPUT = "transform-output"
+ROUTE = "route"
+AGGREGATE = "aggregate"
+FEEDBACK = "send-feedback"
+
+ALL_CHILDREN = -1
+NO_CHILDREN = -2
+
+
+class WalkError(Exception):
+    """A failure of the walk: ``status`` for the client; ``payload`` is a node's own error answer
+    passed through (else the front door writes the executor's error body from ``message``)."""
+
+    def __init__(self, message: str, status: int = 500, payload: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.payload = payload
+
+
+class NodeClient(Protocol):
+    """Calls one node; raises WalkError for a failed call (a node's non-200 answer keeps its
+    status and body as ``payload``)."""
+
+    def __call__(self, node: Node, purpose: str, message: Any, context: Any) -> Any: ...
+
+
+class Payloads(Protocol):
+    """What the walk needs to know about a protocol's messages."""
+
+    def chain(self, message: Any) -> Any:
+        """A previous hop's answer made into the next hop's request (identity for seldon)."""
+
+    def aggregate_request(self, messages: list[Any]) -> Any:
+        """The children's answers as one aggregate request."""
+
+    def routes(self, answer: Any) -> list[int]:
+        """The route indices in a router's answer; WalkError when it has none to read."""
+
+    def feedback_route(self, feedback: Any, node_name: str) -> int:
+        """The routing the feedback's response recorded for ``node_name``, else -1."""
+
+    def inject_routing(self, message: Any, routing: Mapping[str, int]) -> Any:
+        """``meta.routing`` set to the walk's routing map (routing injection)."""
+
+
+@dataclass
+class Request:
+    """One walk's state: the client's context (headers, puid, override) and the routing map."""
+
+    context: Any = None
+    routing: dict[str, int] = field(default_factory=dict)
+
+
+class Walk:
+    """Runs requests through one graph."""
+
+    def __init__(
+        self,
+        call: NodeClient,
+        payloads: Payloads,
+        fan_out: futures.Executor,
+        inject_routing: bool = False,
+        draw: Callable[[], float] = random.random,
+    ) -> None:
+        self.call = call
+        self.payloads = payloads
+        self.fan_out = fan_out
+        self.inject_routing = inject_routing
+        self.draw = draw
+
+    # -- predict ---------------------------------------------------------------------------
+
+    def predict(self, node: Node, message: Any, request: Request) -> Any:
+        routing = request.routing
+        if node.transforms_input:
+            purpose = TRANSFORM_INPUT if node.input_path == "transform-input" else PREDICT
+            routing[node.name] = ALL_CHILDREN
+            message = self.call(node, purpose, self.payloads.chain(message), request.context)
+        if node.children:
+            message = self._children(node, message, request)
+        if node.transforms_output:
+            message = self.call(node, TRANSFORM_OUTPUT, self.payloads.chain(message), request.context)
+        if self.inject_routing:
+            message = self.payloads.inject_routing(message, dict(routing))
+        return message
+
+    def _route(self, node: Node, message: Any, request: Request) -> int:
+        if node.routes:
+            answer = self.call(node, ROUTE, message, request.context)
+            routes = self.payloads.routes(answer)
+            if not routes:
+                raise WalkError(f"router {node.name!r} answered no route")
+            return routes[0]
+        if node.ab_test:
+            return 0 if self.draw() < node.ratio_a else 1
+        return ALL_CHILDREN
+
+    def _children(self, node: Node, message: Any, request: Request) -> Any:
+        route = self._route(node, message, request)
+        request.routing[node.name] = route
+        if route == NO_CHILDREN:
+            return message
+        if route == ALL_CHILDREN:
+            results = self._all(node.children, lambda child: self.predict(child, message, request))
+        else:
+            if not 0 <= route < len(node.children):
+                raise WalkError(
+                    f"router {node.name!r} chose route {route}, but it has {len(node.children)} "
+                    f"children (routes 0 to {len(node.children) - 1}, -1 for all, -2 for none)"
+                )
+            results = [self.predict(node.children[route], message, request)]
+        if node.aggregates:
+            request.routing[node.name] = ALL_CHILDREN
+            return self.call(node, AGGREGATE, self.payloads.aggregate_request(results), request.context)
+        return results[0]
+
+    def _all(self, children: tuple[Node, ...], run: Callable[[Node], Any]) -> list[Any]:
+        """Every child at once; the lowest-index failure wins, after all have finished."""
+        if len(children) == 1:
+            return [run(children[0])]
+        pending = [self.fan_out.submit(run, child) for child in children]
+        futures.wait(pending)
+        for future in pending:
+            error = future.exception()
+            if error is not None:
+                raise error
+        return [future.result() for future in pending]
+
+    # -- feedback --------------------------------------------------------------------------
+
+    def feedback(self, node: Node, feedback: Any, request: Request) -> Any:
+        if node.children:
+            route = self.payloads.feedback_route(feedback, node.name)
+            if route == ALL_CHILDREN:
+                self._all(node.children, lambda child: self.feedback(child, feedback, request))
+            elif 0 <= route < len(node.children):
+                self.feedback(node.children[route], feedback, request)
+            else:
+                raise WalkError(
+                    f"feedback for {node.name!r} is routed to {route}, "
+                    f"but it has {len(node.children)} children"
+                )
+        if node.takes_feedback:
+            return self.call(node, FEEDBACK, feedback, request.context)
+        return feedback
