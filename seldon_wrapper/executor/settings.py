@@ -17,6 +17,16 @@ PROTOCOLS = ("seldon", "v2", "kfserving", "tensorflow")
 TRANSPORTS = ("rest", "grpc")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "FATAL")
 DEFAULT_LOGGER_ENDPOINT = "http://default-broker"
+#: Every environment variable ``parse`` reads (the executor's, not the microservice's: those are
+#: in docs/configuration.md); a test holds ``parse`` to this list.
+ENVIRONMENT = (
+    "SELDON_LOG_LEVEL",
+    "SELDON_DEBUG",
+    "REQUEST_LOGGER_DEFAULT_ENDPOINT",
+    "SELDON_ENABLE_ROUTING_INJECTION",
+    "ENGINE_PREDICTOR",
+    "POD_NAME",
+)
 
 
 class SettingsError(ValueError):

@@ -117,3 +117,11 @@ def test_any_argv_parses_or_is_refused_with_a_settings_error(argv):
         settings.parse([*REQUIRED, *argv], env={})
     except SettingsError as exc:
         assert str(exc) and "\n" not in str(exc)
+
+
+def test_the_variables_parse_reads_are_the_declared_ones():
+    from tests.unit.test_settings_reference import RecordingEnv
+
+    env = RecordingEnv()
+    settings.parse(REQUIRED, env=env)
+    assert env.asked == set(settings.ENVIRONMENT)
