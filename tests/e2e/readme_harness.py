@@ -117,7 +117,7 @@ def parse_curl(tokens: list[str], address: str = HTTP_ADDRESS) -> tuple[str, str
     headers: dict[str, str] = {}
     rest = iter(tokens[1:])
     for token in rest:
-        if token in ("-d", "--data", "--data-raw"):
+        if token in ("-d", "--data", "--data-raw", "--data-binary"):
             data = next(rest)
         elif token in ("-H", "--header"):
             key, value = next(rest).split(":", 1)

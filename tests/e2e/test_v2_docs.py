@@ -28,6 +28,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
 from tests.conftest import start_server
+from tests.e2e import readme_harness
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "v2.md"
@@ -230,30 +231,11 @@ class CurlRequest:
 
 
 def parse_curl(code: str) -> CurlRequest:
+    """The request a documented curl sends; the examples' README harness reads the flags."""
     tokens = shlex.split(command_line(code))
     assert tokens[0] == "curl", tokens
-    method, url, data, include = None, None, None, False
-    headers: dict[str, str] = {}
-    rest = iter(tokens[1:])
-    for token in rest:
-        if token in ("-d", "--data", "--data-raw", "--data-binary"):
-            data = next(rest)
-        elif token in ("-H", "--header"):
-            key, value = next(rest).split(":", 1)
-            headers[key.strip()] = value.strip()
-        elif token in ("-X", "--request"):
-            method = next(rest)
-        elif re.fullmatch(r"-[si]+", token):
-            include = include or "i" in token
-        elif token.startswith("-"):
-            raise AssertionError(f"curl flag {token!r} is not understood by this test")
-        else:
-            assert url is None, f"two URLs in {tokens}"
-            url = token
-    assert url is not None and url.startswith(HTTP_ADDRESS + "/"), url
-    if data is not None and not any(key.lower() == "content-type" for key in headers):
-        headers["Content-Type"] = "application/x-www-form-urlencoded"  # what curl -d sends
-    return CurlRequest(method or ("POST" if data is not None else "GET"), url, headers, data, include)
+    method, path, headers, data, include = readme_harness.parse_curl(tokens, HTTP_ADDRESS)
+    return CurlRequest(method, HTTP_ADDRESS + path, headers, data, include)
 
 
 def parse_http_answer(text: str) -> tuple[int, str, dict, str]:
