@@ -4,7 +4,9 @@ share predict calls, each gets its own rows, puid and tags, and the batch metric
 from __future__ import annotations
 
 import re
+import signal
 import socket
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
@@ -13,7 +15,7 @@ import pytest
 import requests
 
 from seldon_wrapper.proto import grpc_predict_v2_pb2_grpc as pb_grpc
-from tests.conftest import WITH_SPEEDUPS, module_server
+from tests.conftest import WITH_SPEEDUPS, module_server, start_server
 from tests.e2e.grpc_helpers import grpc_channel, message, rpc, to_dict
 from tests.e2e.v2_helpers import typed_request
 
@@ -177,3 +179,26 @@ def test_callers_that_hang_up_inside_a_group_leave_the_others_answered(batched_l
     after = requests.post(batched_loop.url + "/predict", json={"data": {"ndarray": [[1, 2]]}}, timeout=10)
     assert after.json()["data"]["ndarray"] == [[2, 4]]
     assert "Traceback" not in batched_loop.log()
+
+
+def test_sigterm_while_a_group_runs_answers_every_member_then_exits(tmp_path):
+    """SIGTERM mid-batch: the group in the model and the requests already sent are answered,
+    then the server exits 0 (the keep-alive worker's graceful exit, with a group in flight)."""
+    server = start_server("BatchProbe", "--max-batch-size", "8", env=WITH_SPEEDUPS, tmp_path=tmp_path)
+    try:
+        url = server.url + "/api/v1.0/predictions"
+
+        def one(n: int) -> requests.Response:
+            return requests.post(url, json={"data": {"ndarray": [[n, 1]]}}, timeout=20)
+
+        with ThreadPoolExecutor(max_workers=CALLERS) as pool:
+            pending = [pool.submit(one, n) for n in range(CALLERS)]
+            time.sleep(0.05)  # the first group is in the model (30 ms a call)
+            server.process.send_signal(signal.SIGTERM)
+            answers = [future.result() for future in pending]
+        assert [a.status_code for a in answers] == [200] * CALLERS
+        assert [a.json()["data"]["ndarray"] for a in answers] == [[[2 * n, 2]] for n in range(CALLERS)]
+        assert server.process.wait(timeout=30) == 0
+        assert "Traceback" not in server.log()
+    finally:
+        server.stop()
