@@ -35,6 +35,8 @@ setup(
         "grpcio-health-checking>=1.66.2,<2",
         "protobuf>=5.27.2,<8",
         "requests>=2.31,<3",  # seldon_core.seldon_client (SeldonClient) posts with it
+        # seldon-core-executor's REST node calls and payload logger: pooled keep-alive connections.
+        "urllib3>=1.26,<3",
     ],
     extras_require={
         # OpenTelemetry tracing (--tracing / TRACING=1); OTLP export to a collector or Jaeger.
@@ -72,6 +74,7 @@ setup(
     entry_points={
         "console_scripts": [
             "seldon-core-microservice=seldon_wrapper.cli:main",
+            "seldon-core-executor=seldon_wrapper.executor.cli:main",
             "seldon-core-tester=seldon_core.microservice_tester:main",
             "seldon-core-microservice-tester=seldon_core.microservice_tester:main",
             "seldon-core-api-tester=seldon_core.api_tester:main",

@@ -146,6 +146,8 @@ class Children:
             code = 1
             try:
                 code = target()
+            except SystemExit as exc:  # Gunicorn's master and workers end this way
+                code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
             except BaseException as exc:
                 logger.error("%s process failed: %s: %s", name, type(exc).__name__, exc)
                 logger.debug("Traceback of the failure", exc_info=exc)

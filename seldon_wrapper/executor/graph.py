@@ -162,7 +162,9 @@ class Predictor:
 # -- reading --------------------------------------------------------------------------------
 
 
-def from_engine_predictor(value: str | None, deployment: str = "", namespace: str = "") -> Predictor:
+def from_engine_predictor(
+    value: str | None, deployment: str = "", namespace: str = "", bound: Iterable[str] = ()
+) -> Predictor:
     """``ENGINE_PREDICTOR``: standard base64 of one predictor's JSON."""
     if value is None:
         raise GraphError("Predictor not found, environment variable ENGINE_PREDICTOR not set")
@@ -176,10 +178,10 @@ def from_engine_predictor(value: str | None, deployment: str = "", namespace: st
         spec = json.loads(text)
     except ValueError as exc:
         raise GraphError(f"ENGINE_PREDICTOR is not a predictor's JSON: {exc}") from None
-    return predictor_from_spec(spec, deployment, namespace)
+    return predictor_from_spec(spec, deployment, namespace, bound)
 
 
-def from_file(path: str, predictor: str, namespace: str = "") -> Predictor:
+def from_file(path: str, predictor: str, namespace: str = "", bound: Iterable[str] = ()) -> Predictor:
     """``--file``: a SeldonDeployment YAML; the predictor named ``predictor`` is run."""
     if not path.endswith("yaml") and not path.endswith("yml"):
         raise GraphError(f"Unsupported file type: {path} (a SeldonDeployment .yaml is expected)")
@@ -203,11 +205,14 @@ def from_file(path: str, predictor: str, namespace: str = "") -> Predictor:
     if not chosen:
         raise GraphError(f"Predictor not found: {predictor!r} (the file has {', '.join(map(repr, names))})")
     deployment = (sdep.get("metadata") or {}).get("name") or spec.get("name") or ""
-    return predictor_from_spec(chosen[0], deployment, namespace)
+    return predictor_from_spec(chosen[0], deployment, namespace, bound)
 
 
-def predictor_from_spec(spec: Any, deployment: str = "", namespace: str = "") -> Predictor:
-    """One predictor's dict, defaulted as the operator would and checked."""
+def predictor_from_spec(
+    spec: Any, deployment: str = "", namespace: str = "", bound: Iterable[str] = ()
+) -> Predictor:
+    """One predictor's dict, defaulted as the operator would and checked (``bound``: the nodes
+    ``--component`` serves, which need no endpoint)."""
     if not isinstance(spec, dict):
         raise GraphError("a predictor must be an object")
     name = spec.get("name")
@@ -221,7 +226,7 @@ def predictor_from_spec(spec: Any, deployment: str = "", namespace: str = "") ->
     annotations = spec.get("annotations") or {}
     version = annotations.get("version") if isinstance(annotations, dict) else None
     predictor = Predictor(name, graph, {key: placed.container for key, placed in containers.items()}, version)
-    check(predictor)
+    check(predictor, bound)
     return predictor
 
 
@@ -311,8 +316,12 @@ def _node(spec: Any, containers: Mapping[str, _Placed], path: str) -> Node:
     implementation = spec.get("implementation") or UNKNOWN_IMPLEMENTATION
     if not isinstance(implementation, str):
         raise GraphError(f"{where}: implementation must be a string")
-    if node_type is None and not methods and implementation == UNKNOWN_IMPLEMENTATION:
-        node_type = MODEL  # the operator's default for a bare node
+    if (
+        node_type is None
+        and not methods
+        and (implementation == UNKNOWN_IMPLEMENTATION or implementation.endswith("_SERVER"))
+    ):
+        node_type = MODEL  # the operator's default for a bare node and a prepackaged server
     parameters = spec.get("parameters") or []
     if not isinstance(parameters, list) or not all(isinstance(p, dict) for p in parameters):
         raise GraphError(f"{where}: parameters must be a list of objects")

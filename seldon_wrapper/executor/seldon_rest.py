@@ -25,6 +25,8 @@ class Body:
     data: bytes
     content_type: str = "application/json"
     content_encoding: str | None = None
+    #: V2's binary extension: the JSON part is the first this-many bytes, tensors follow.
+    header_length: int | None = None
 
 
 class SeldonRestPayloads:

@@ -26,7 +26,20 @@ ENVIRONMENT = (
     "SELDON_ENABLE_ROUTING_INJECTION",
     "ENGINE_PREDICTOR",
     "POD_NAME",
+    "CORS_ALLOWED_ORIGINS",
+    "CORS_ALLOWED_HEADERS",
+    "SELDON_ANNOTATIONS_FILE",
+    "SELDON_EXECUTOR_MAX_REQUEST_SIZE",
+    "SELDON_EXECUTOR_REST_WORKERS",
+    "SELDON_EXECUTOR_REST_THREADS",
 )
+DEFAULT_CORS_HEADERS = "Accept, Accept-Encoding, Authorization, Content-Length, Content-Type, X-CSRF-Token"
+DEFAULT_ANNOTATIONS_FILE = "/etc/podinfo/annotations"
+ANNOTATION_REST_TIMEOUT = "seldon.io/rest-timeout"
+ANNOTATION_GRPC_TIMEOUT = "seldon.io/grpc-timeout"
+ANNOTATION_GRPC_MAX_MESSAGE_SIZE = "seldon.io/grpc-max-message-size"
+#: The largest request body the executor reads (bytes); larger ones are answered 413.
+DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024
 
 
 class SettingsError(ValueError):
@@ -67,6 +80,22 @@ class ExecutorSettings:
     logger_default_endpoint: str = DEFAULT_LOGGER_ENDPOINT
     routing_injection: bool = False
     engine_predictor: str | None = field(default=None, repr=False)
+    cors_origins: str = "*"
+    cors_headers: str = DEFAULT_CORS_HEADERS
+    #: Node-call timeouts in seconds (None: none), from our flags or the pod's annotations.
+    rest_timeout_s: float | None = None
+    grpc_timeout_s: float | None = None
+    grpc_max_message_size: int = 2**31 - 1
+    max_request_size: int = DEFAULT_MAX_REQUEST_SIZE
+    rest_workers: int = 1
+    rest_threads: int = 32
+    component_start_timeout_s: float = 120.0
+    host: str = "0.0.0.0"
+
+    @property
+    def source_url(self) -> str:
+        """The payload logger's ``Ce-Source``: this executor's URL."""
+        return f"http://{self.hostname or 'localhost'}:{self.http_port}/"
 
     @property
     def v2(self) -> bool:
@@ -124,6 +153,14 @@ FLAGS: dict[str, tuple[str, str]] = {
     "log_level": ("log_level", "str"),
     "debug": ("debug", "bool"),
     "component": ("components", "component"),
+    # Ours: the original took these from pod annotations only (they still work).
+    "rest_timeout_ms": ("rest_timeout_s", "ms"),
+    "grpc_timeout_ms": ("grpc_timeout_s", "ms"),
+    "max_request_size": ("max_request_size", "int"),
+    "rest_workers": ("rest_workers", "int"),
+    "rest_threads": ("rest_threads", "int"),
+    "component_start_timeout": ("component_start_timeout_s", "duration"),
+    "host": ("host", "str"),
 }
 
 
@@ -161,6 +198,11 @@ def _convert(name: str, kind: str, value: str | None) -> object:
             return int(value)
         if kind == "duration":
             return go_duration(value)
+        if kind == "ms":
+            milliseconds = int(value)
+            if milliseconds < 0:
+                raise ValueError("must not be negative")
+            return milliseconds / 1000.0 if milliseconds else None
     except ValueError as exc:
         raise SettingsError(f"invalid value {value!r} for flag -{name}: {exc}") from None
     return value
@@ -207,7 +249,17 @@ def parse(argv: Sequence[str], env: Mapping[str, str] | None = None) -> Executor
         "routing_injection": bool(env.get("SELDON_ENABLE_ROUTING_INJECTION")),
         "engine_predictor": env.get("ENGINE_PREDICTOR"),
         "hostname": env.get("POD_NAME", ""),
+        "cors_origins": env.get("CORS_ALLOWED_ORIGINS") or "*",
+        "cors_headers": env.get("CORS_ALLOWED_HEADERS") or DEFAULT_CORS_HEADERS,
+        **_annotations(env.get("SELDON_ANNOTATIONS_FILE") or DEFAULT_ANNOTATIONS_FILE),
     }
+    for variable, name in (
+        ("SELDON_EXECUTOR_MAX_REQUEST_SIZE", "max_request_size"),
+        ("SELDON_EXECUTOR_REST_WORKERS", "rest_workers"),
+        ("SELDON_EXECUTOR_REST_THREADS", "rest_threads"),
+    ):
+        if env.get(variable):
+            values[name] = _convert(variable, "int", env[variable])
     components: list[Binding] = []
     for name, raw in _tokens(argv):
         field_name, kind = FLAGS[name]
@@ -239,7 +291,46 @@ def parse(argv: Sequence[str], env: Mapping[str, str] | None = None) -> Executor
     for port in ("http_port", "grpc_port"):
         if not 0 < int(values.get(port, 1)) < 65536:
             raise SettingsError(f"--{port} must be a port number")
+    for positive in (
+        "max_request_size",
+        "rest_workers",
+        "rest_threads",
+        "logger_workers",
+        "log_work_buffer_size",
+    ):
+        if positive in values and int(values[positive]) < 1:
+            raise SettingsError(f"--{positive} must be at least 1")
     return ExecutorSettings(**values)
+
+
+def _annotations(path: str) -> dict[str, object]:
+    """The node-call timeouts and the gRPC message limit from the pod's annotations file, as the
+    original read them; an unreadable REST timeout stops the start, as it did there."""
+    from seldon_wrapper.settings import load_annotations
+
+    annotations = load_annotations(path) if os.path.exists(path) else {}
+    values: dict[str, object] = {}
+    rest = annotations.get(ANNOTATION_REST_TIMEOUT)
+    if rest:
+        try:
+            values["rest_timeout_s"] = (int(rest) / 1000.0) or None
+        except ValueError:
+            raise SettingsError(
+                f"annotation {ANNOTATION_REST_TIMEOUT}={rest!r} is not milliseconds"
+            ) from None
+    for key, name in ((ANNOTATION_GRPC_TIMEOUT, "grpc_timeout_s"), (ANNOTATION_GRPC_MAX_MESSAGE_SIZE, None)):
+        raw = annotations.get(key)
+        if not raw:
+            continue
+        try:
+            number = int(raw)
+        except ValueError:
+            continue  # ignored when unreadable, as in the original
+        if name:
+            values[name] = (number / 1000.0) or None
+        elif number > 0:
+            values["grpc_max_message_size"] = number
+    return values
 
 
 def _env_bool(value: str | None) -> bool:

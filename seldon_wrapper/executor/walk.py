@@ -68,12 +68,24 @@ class Payloads(Protocol):
         """``meta.routing`` set to the walk's routing map (routing injection)."""
 
 
+#: Payload-logger event kinds (spec 7.1): a node's input, its answer, a feedback it was sent.
+LOG_REQUEST = "request"
+LOG_RESPONSE = "response"
+LOG_FEEDBACK = "feedback"
+
+
 @dataclass
 class Request:
-    """One walk's state: the client's context (headers, puid, override) and the routing map."""
+    """One walk's state: the client's context (headers, puid, override), the routing map, and
+    whether the payload logger may see it (``Seldon-Skip-Logging`` turns it off)."""
 
     context: Any = None
     routing: dict[str, int] = field(default_factory=dict)
+    log: bool = True
+
+
+#: ``log(node, kind, message, request)``: hands one event to the payload logger.
+Logger = Callable[[Node, str, Any, Request], None]
 
 
 class Walk:
@@ -86,12 +98,27 @@ class Walk:
         fan_out: futures.Executor,
         inject_routing: bool = False,
         draw: Callable[[], float] = random.random,
+        log: Logger | None = None,
     ) -> None:
         self.call = call
         self.payloads = payloads
         self.fan_out = fan_out
         self.inject_routing = inject_routing
         self.draw = draw
+        self.log = log
+
+    def _logged(self, node: Node, request: Request) -> bool:
+        return self.log is not None and request.log and node.logger is not None
+
+    def _step(self, node: Node, request: Request, message: Any, step: Callable[[Any], Any]) -> Any:
+        """One step of a node (a call, or its children), logged as the original did: its input
+        before, its answer after, each when the node's logger mode asks for it."""
+        if not self._logged(node, request):
+            return step(message)
+        self.log(node, LOG_REQUEST, message, request)
+        answer = step(message)
+        self.log(node, LOG_RESPONSE, answer, request)
+        return answer
 
     # -- predict ---------------------------------------------------------------------------
 
@@ -100,11 +127,21 @@ class Walk:
         if node.transforms_input:
             purpose = TRANSFORM_INPUT if node.input_path == "transform-input" else PREDICT
             routing[node.name] = ALL_CHILDREN
-            message = self.call(node, purpose, self.payloads.chain(message), request.context)
+            message = self._step(
+                node,
+                request,
+                self.payloads.chain(message),
+                lambda value: self.call(node, purpose, value, request.context),
+            )
         if node.children:
-            message = self._children(node, message, request)
+            message = self._step(node, request, message, lambda value: self._children(node, value, request))
         if node.transforms_output:
-            message = self.call(node, TRANSFORM_OUTPUT, self.payloads.chain(message), request.context)
+            message = self._step(
+                node,
+                request,
+                self.payloads.chain(message),
+                lambda value: self.call(node, TRANSFORM_OUTPUT, value, request.context),
+            )
         if self.inject_routing:
             message = self.payloads.inject_routing(message, dict(routing))
         return message
@@ -136,20 +173,37 @@ class Walk:
             results = [self.predict(node.children[route], message, request)]
         if node.aggregates:
             request.routing[node.name] = ALL_CHILDREN
-            return self.call(node, AGGREGATE, self.payloads.aggregate_request(results), request.context)
+            combined = self.payloads.aggregate_request(results)
+            if not self._logged(node, request):
+                return self.call(node, AGGREGATE, combined, request.context)
+            self.log(node, LOG_REQUEST, message, request)  # the node's input, not the list
+            answer = self.call(node, AGGREGATE, combined, request.context)
+            self.log(node, LOG_RESPONSE, answer, request)
+            return answer
         return results[0]
 
     def _all(self, children: tuple[Node, ...], run: Callable[[Node], Any]) -> list[Any]:
-        """Every child at once; the lowest-index failure wins, after all have finished."""
+        """Every child at once; the lowest-index failure wins, after all have finished.
+
+        Child 0 runs in this thread. A child still queued when this thread gets to it is taken
+        back and run here too: a node waiting for its children never waits on a queued task, so
+        nested fan-outs cannot fill the pool with waiting nodes and stall.
+        """
         if len(children) == 1:
             return [run(children[0])]
-        pending = [self.fan_out.submit(run, child) for child in children]
-        futures.wait(pending)
-        for future in pending:
-            error = future.exception()
+        pending = [self.fan_out.submit(run, child) for child in children[1:]]
+        outcomes = [_outcome(run, children[0])]
+        for child, future in zip(children[1:], pending, strict=True):
+            if future.cancel():
+                outcomes.append(_outcome(run, child))
+            else:
+                futures.wait([future])
+                error = future.exception()
+                outcomes.append((None, error) if error is not None else (future.result(), None))
+        for _, error in outcomes:
             if error is not None:
                 raise error
-        return [future.result() for future in pending]
+        return [value for value, _ in outcomes]
 
     # -- feedback --------------------------------------------------------------------------
 
@@ -165,6 +219,15 @@ class Walk:
                     f"feedback for {node.name!r} is routed to {route}, "
                     f"but it has {len(node.children)} children"
                 )
+        if self._logged(node, request):
+            self.log(node, LOG_FEEDBACK, feedback, request)
         if node.takes_feedback:
             return self.call(node, FEEDBACK, feedback, request.context)
         return feedback
+
+
+def _outcome(run: Callable[[Node], Any], child: Node) -> tuple[Any, BaseException | None]:
+    try:
+        return run(child), None
+    except Exception as exc:
+        return None, exc

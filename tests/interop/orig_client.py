@@ -334,6 +334,29 @@ def op_client(ctx: Context, op: dict) -> dict:
     }
 
 
+def op_gateway(ctx: Context, op: dict) -> dict:
+    """The client as users call a graph: ``gateway="seldon"`` at the executor's address."""
+    from seldon_core.seldon_client import SeldonClient
+
+    transport = op["transport"]
+    port = ctx.http_port if transport == "rest" else ctx.grpc_port
+    client = SeldonClient(gateway="seldon", gateway_endpoint=f"{ctx.host}:{port}", transport=transport)
+    kwargs = dict(op.get("kwargs", {}))
+    for key in ("data", "prediction_request", "prediction_response"):
+        if key in kwargs:
+            kwargs[key] = _client_value(ctx, kwargs[key])
+    call = client.feedback if op["call"] == "feedback" else client.predict
+    result = call(gateway="seldon", transport=transport, **kwargs)
+    response = result.response
+    return {
+        "success": result.success,
+        "msg": str(result.msg),
+        "response": response
+        if isinstance(response, dict) or response is None
+        else json_format.MessageToDict(response),
+    }
+
+
 OPS = {
     "describe": op_describe,
     "encode": op_encode,
@@ -341,6 +364,7 @@ OPS = {
     "recipe": op_recipe,
     "grpc": op_grpc,
     "client": op_client,
+    "gateway": op_gateway,
 }
 
 

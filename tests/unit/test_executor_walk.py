@@ -227,3 +227,21 @@ def test_aggregating_a_child_answer_that_is_not_json_fails():
 def test_answers_are_html_escaped_as_the_original_did():
     assert html_escape("<a&b>\u2028".encode()) == b"\\u003ca\\u0026b\\u003e\\u2028"
     assert html_escape(b'{"plain":1}') == b'{"plain":1}'
+
+
+def test_nested_fan_outs_finish_even_with_a_one_thread_pool():
+    """Parents waiting for their children must not take every pool thread (it used to stall)."""
+    leaves = {name: tag(name) for name in ("a", "b", "d", "e")}
+    combine = lambda purpose, values: {"path": [p for value in values for p in value["path"]]}  # noqa: E731
+    nodes = Nodes(c=combine, x=combine, y=combine, **leaves)
+    spec = {"name": "c", "type": "COMBINER", "children": [
+        {"name": "x", "type": "COMBINER", "children": [{"name": "a"}, {"name": "b"}]},
+        {"name": "y", "type": "COMBINER", "children": [{"name": "d"}, {"name": "e"}]}]}  # fmt: skip
+    with futures.ThreadPoolExecutor(1) as pool:
+        walker = Walk(nodes, SeldonRestPayloads(), pool)
+        message = Body(json.dumps({"data": {"ndarray": [1]}}).encode())
+        answers = [pool.submit(walker.predict, tree(spec), message, Request()) for _ in range(3)]
+        done, _ = futures.wait(answers, timeout=10)
+        assert len(done) == 3
+        paths = [json.loads(answer.result().data)["path"] for answer in answers]
+    assert paths == [["a:predict", "b:predict", "d:predict", "e:predict"]] * 3

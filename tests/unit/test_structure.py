@@ -37,7 +37,17 @@ def test_flask_only_in_rest_speedups_and_serving():
 
 
 def test_gunicorn_only_in_serving_and_speedups():
-    assert [p for p in _importers({"gunicorn"}) if p.split("/")[0] not in ("speedups", "serving.py")] == []
+    process_layers = ("speedups", "serving.py")
+    importers = [p for p in _importers({"gunicorn"}) if p.split("/")[0] not in process_layers]
+    assert importers == ["executor/serving.py"]  # the executor's own process layer
+
+
+def test_the_executor_walk_is_protocol_neutral():
+    """The walk and the graph know no transport: payloads and node clients bring it."""
+    executor = PACKAGE / "executor"
+    for name in ("walk.py", "graph.py", "graph_metadata.py"):
+        imports = _imports(executor / name)
+        assert not {"flask", "werkzeug", "grpc", "gunicorn", "urllib3", "http"} & imports, name
 
 
 def test_only_serving_reaches_the_speed_machinery():
