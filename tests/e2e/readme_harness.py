@@ -44,7 +44,9 @@ from tests.e2e.grpc_helpers import grpc_channel
 from tests.e2e.metrics_helpers import metrics_get
 
 CLI_NAME = "seldon-core-microservice"
+EXECUTOR_NAME = "seldon-core-executor"
 HTTP_ADDRESS = "localhost:9000"
+EXECUTOR_HTTP_ADDRESS = "localhost:8080"  # the executor's default REST port
 GRPC_ADDRESS = "localhost:5000"
 METRICS_ADDRESS = "localhost:6000"
 FENCE = re.compile(r"^```(\w*)[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
@@ -55,18 +57,21 @@ ANSWERS = {"curl": ("json", "http"), "scrape": ("text",), "python": ("text",)}
 ENV_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 # Flags the harness sets itself: a README giving them would serve somewhere the test cannot see.
 HARNESS_FLAGS = ("--host", "--http-port", "--grpc-port", "--metrics-port")
+EXECUTOR_HARNESS_FLAGS = ("--host", "--http_port", "--grpc_port")
 CALL_TIMEOUT = 10
 SCRIPT_TIMEOUT = 30
 
 
 @dataclass
 class Serve:
-    """``[NAME=value ...] seldon-core-microservice <model> <args>``."""
+    """``[NAME=value ...] seldon-core-microservice <model> <args>``, or
+    ``seldon-core-executor <args>`` (a graph; ``model`` is empty)."""
 
     model: str
     args: list[str]
     env: dict[str, str]
     where: str
+    command: str = CLI_NAME
 
 
 @dataclass
@@ -111,7 +116,7 @@ def one_command(code: str) -> str:
     return lines[0]
 
 
-def parse_curl(tokens: list[str], address: str = HTTP_ADDRESS) -> tuple[str, str, dict, str | None, bool]:
+def parse_curl(tokens: list[str], address: str | None = None) -> tuple[str, str, dict, str | None, bool]:
     """``(method, path, headers, body, curl -i)`` of a curl command's tokens (the flags it knows)."""
     method, url, data, include = None, None, None, False
     headers: dict[str, str] = {}
@@ -132,8 +137,10 @@ def parse_curl(tokens: list[str], address: str = HTTP_ADDRESS) -> tuple[str, str
             if url is not None:
                 raise ValueError("two URLs")
             url = token
-    if url is None or not url.startswith(address + "/"):
-        raise ValueError(f"the URL should start with {address}/, got {url!r}")
+    accepted = (address,) if address else (HTTP_ADDRESS, EXECUTOR_HTTP_ADDRESS)
+    address = next((one for one in accepted if url is not None and url.startswith(one + "/")), None)
+    if address is None:
+        raise ValueError(f"the URL should start with {accepted[0]}/, got {url!r}")
     if data is not None and not any(key.lower() == "content-type" for key in headers):
         headers["Content-Type"] = "application/x-www-form-urlencoded"  # what curl -d sends
     return method or ("POST" if data is not None else "GET"), url[len(address) :], headers, data, include
@@ -197,13 +204,20 @@ def parse_scrape(stages: list[list[str]]) -> tuple[str, list[tuple[re.Pattern, b
 
 def parse_serve(tokens: list[str], where: str) -> Serve:
     """The serve command's class, flags and environment; the harness chooses the ports."""
-    start = tokens.index(CLI_NAME)
+    command = EXECUTOR_NAME if EXECUTOR_NAME in tokens else CLI_NAME
+    start = tokens.index(command)
     env = {}
     for token in tokens[:start]:
         if not ENV_ASSIGNMENT.match(token):
-            raise ValueError(f"serve from the example's folder: {token!r} before {CLI_NAME}")
+            raise ValueError(f"serve from the example's folder: {token!r} before {command}")
         name, _, value = token.partition("=")
         env[name] = value
+    if command == EXECUTOR_NAME:
+        args = tokens[start + 1 :]
+        for flag in EXECUTOR_HARNESS_FLAGS:
+            if any(arg == flag or arg.startswith(flag + "=") for arg in args):
+                raise ValueError(f"{flag} is set by the test; leave it at its default in the README")
+        return Serve("", args, env, where, EXECUTOR_NAME)
     if len(tokens) <= start + 1:
         raise ValueError(f"{CLI_NAME} without a class")
     args = tokens[start + 2 :]
@@ -219,7 +233,7 @@ def classify(lang: str, body: str) -> tuple[str, Any]:
         return "python", body
     line = one_command(body)
     stages = split_pipeline(line)
-    if CLI_NAME in stages[0]:
+    if CLI_NAME in stages[0] or EXECUTOR_NAME in stages[0]:
         if len(stages) != 1:
             raise ValueError("a serve command is not piped")
         return "serve", stages[0]
@@ -277,6 +291,13 @@ def parse_readme(path: pathlib.Path) -> Readme:
         if not readme.sections:
             readme.problems.append(f"{where}: {kind} before any serve command")
             continue
+        if kind == "curl":  # the address of the section's server: a microservice's or an executor's
+            executor = readme.sections[-1].serve.command == EXECUTOR_NAME
+            try:
+                parse_curl(split_pipeline(parsed)[0], EXECUTOR_HTTP_ADDRESS if executor else HTTP_ADDRESS)
+            except ValueError as exc:
+                readme.problems.append(f"{where}: {exc}")
+                continue
         readme.sections[-1].steps.append(Step(kind, parsed, answer_lang, answer, where))
     return readme
 
@@ -288,6 +309,7 @@ def local(text: str, server: Server) -> str:
     """The documented addresses replaced by the test server's."""
     return (
         text.replace(HTTP_ADDRESS, f"127.0.0.1:{server.http_port}")
+        .replace(EXECUTOR_HTTP_ADDRESS, f"127.0.0.1:{server.http_port}")
         .replace(GRPC_ADDRESS, f"127.0.0.1:{server.grpc_port}")
         .replace(METRICS_ADDRESS, f"127.0.0.1:{server.metrics_port}")
     )
@@ -385,6 +407,10 @@ RUNNERS = {"curl": run_curl, "scrape": run_scrape}
 def serve_section(section: Section, folder: pathlib.Path, tmp_path: pathlib.Path) -> Server:
     """The section's server, with the gRPC port SERVING too (the snippets may use it)."""
     serve = section.serve
+    if serve.command == EXECUTOR_NAME:
+        from tests.executor.harness import launch_executor
+
+        return launch_executor(serve.args, cwd=folder, tmp_path=tmp_path, env=serve.env)
     server = start_server(serve.model, *serve.args, env=serve.env, cwd=folder, tmp_path=tmp_path)
     if "--grpc-workers" not in serve.args:
         try:
