@@ -39,13 +39,14 @@ from seldon_wrapper.proto import prediction_pb2  # noqa: E402
 
 METHODS = {
     "v1": "/seldon.protos.Model/Predict",
+    "v1-graph": "/seldon.protos.Seldon/Predict",  # the executor's front door
     "v2": "/inference.GRPCInferenceService/ModelInfer",
 }
 SMALL = [1.0, 2.0, 3.0, 4.0]
 
 
 def build_request(api: str, model: str):
-    if api == "v1":
+    if api.startswith("v1"):
         return json_format.ParseDict({"data": {"ndarray": [SMALL]}}, prediction_pb2.SeldonMessage())
     req = v2_pb2.ModelInferRequest(model_name=model)
     tensor = req.inputs.add()
@@ -57,7 +58,7 @@ def build_request(api: str, model: str):
 
 def check_response(api: str, raw: bytes, req) -> str | None:
     """None if the response carries the request's numbers back, else a description."""
-    if api == "v1":
+    if api.startswith("v1"):
         got = json_format.MessageToDict(prediction_pb2.SeldonMessage.FromString(raw))
         got_nd = got.get("data", {}).get("ndarray")
         return None if got_nd == [SMALL] else f"v1 ndarray mismatch: {str(got)[:200]}"

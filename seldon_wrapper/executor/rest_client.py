@@ -1,9 +1,10 @@
 """Calls to graph nodes over REST, on pooled keep-alive connections (spec 3.6, 5.1-5.3).
 
-One urllib3 pool per node address, shared by every request of the executor, so a walk opens no
-connection once the pool is warm. A node's non-200 answer keeps its status and body (the client
-gets them); a failed call (refused, reset, timed out) is a 500 whose text says which call failed,
-in the original's words where they help (``Post "http://h:p/predict": ...``).
+Kept-alive connections per node address (http_client.py), shared by every request of the
+executor, so a walk opens no connection once the pool is warm. A node's non-200 answer keeps its
+status and body (the client gets them); a failed call (refused, reset, timed out) is a 500 whose
+text says which call failed, in the original's words where they help
+(``Post "http://h:p/predict": ...``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import urllib3
-
 from seldon_wrapper.executor.graph import Node
+from seldon_wrapper.executor.http_client import POOL_SIZE, HttpError, NodeHttp
 from seldon_wrapper.executor.seldon_rest import Body
 from seldon_wrapper.executor.walk import ROUTE, WalkError
 
@@ -33,8 +33,6 @@ NOT_FORWARDED = frozenset(
 )
 #: V2's binary extension: where a body's JSON part ends.
 HEADER_LENGTH = "Inference-Header-Content-Length"
-#: Connections kept per node address (more may open under load; these are reused).
-POOL_SIZE = 16
 
 #: purpose -> path at the node, for the seldon protocol and for V2 (``{name}``: the model name).
 PATHS = {
@@ -83,10 +81,7 @@ class RestNodeClient:
     ) -> None:
         self.paths = paths
         self.observe = observe
-        timeout = urllib3.Timeout(total=timeout_s) if timeout_s else urllib3.Timeout(connect=None, read=None)
-        self._http = urllib3.PoolManager(
-            num_pools=64, maxsize=pool_size, block=False, retries=False, timeout=timeout
-        )
+        self._http = NodeHttp(timeout_s, pool_size)
 
     def url(self, node: Node, purpose: str, model_name: str | None = None) -> str:
         endpoint = node.endpoint
@@ -106,6 +101,8 @@ class RestNodeClient:
             model_name = None
             headers = forwarded(context or ())
         url = self.url(node, purpose, model_name)
+        endpoint = node.endpoint
+        path = url[url.index("/", 7) :]
         method = "GET" if message is None else "POST"
         body = None
         if message is not None:
@@ -117,11 +114,12 @@ class RestNodeClient:
                 headers[HEADER_LENGTH] = str(message.header_length)
         started = time.perf_counter()
         try:
-            answer = self._http.request(method, url, body=body, headers=headers, preload_content=True)
-        except urllib3.exceptions.HTTPError as exc:
-            raise WalkError(f'{method.title()} "{url}": {_reason(exc)}') from None
+            answer = self._http.request(
+                method, endpoint.service_host, endpoint.http_port, path, headers.items(), body
+            )
+        except HttpError as exc:
+            raise WalkError(f'{method.title()} "{url}": {exc}') from None
         if self.observe is not None:
-            path = url[url.index("/", 7) :]
             self.observe(
                 model_name or node.name,
                 path,
@@ -136,19 +134,19 @@ class RestNodeClient:
                     status=answer.status,
                 )
             payload = Body(
-                answer.data, answer.headers.get("Content-Type", ""), answer.headers.get("Content-Encoding")
+                answer.body, answer.headers.get("content-type", ""), answer.headers.get("content-encoding")
             )
             raise WalkError(f"{url} answered {answer.status}", status=answer.status, payload=payload)
-        split = answer.headers.get(HEADER_LENGTH)
+        split = answer.headers.get("inference-header-content-length")
         return Body(
-            answer.data,
-            answer.headers.get("Content-Type", "application/json"),
-            answer.headers.get("Content-Encoding"),
+            answer.body,
+            answer.headers.get("content-type", "application/json"),
+            answer.headers.get("content-encoding"),
             int(split) if split and split.isdigit() else None,
         )
 
     def close(self) -> None:
-        self._http.clear()
+        self._http.close()
 
 
 def forwarded(headers: Sequence[tuple[str, str]] | Mapping[str, str]) -> dict[str, str]:
@@ -159,13 +157,3 @@ def forwarded(headers: Sequence[tuple[str, str]] | Mapping[str, str]) -> dict[st
         if name.lower() not in NOT_FORWARDED:
             out[name] = value
     return out
-
-
-def _reason(exc: Exception) -> str:
-    reason = getattr(exc, "reason", None) or exc
-    text = str(reason)
-    if "refused" in text.lower():  # urllib3 files a refused connection under timeouts too
-        return f"connect: connection refused ({text})"
-    if isinstance(exc, urllib3.exceptions.TimeoutError) or "timed out" in text.lower():
-        return f"timeout: {text} (Client.Timeout exceeded while awaiting headers)"
-    return text

@@ -125,8 +125,10 @@ class ExecutorApp:
         settings: ExecutorSettings,
         metrics: Any = None,
         payload_logger: Any = None,
+        started: Callable[[], bool] | None = None,
     ) -> None:
         self.predictor = predictor
+        self.started = started  # False while the executor still starts its components
         self.settings = settings
         self.metrics = metrics
         self.payload_logger = payload_logger
@@ -324,6 +326,8 @@ class ExecutorApp:
         return Answer(200)
 
     def _ready(self, environ: dict[str, Any], headers: dict[str, str], match: dict[str, str]) -> Answer:
+        if self.started is not None and not self.started():
+            return Answer(503)
         ready = graph_ready(self.predictor, self.settings.full_health_checks, self.settings.protocol)
         return Answer(200 if ready else 503)
 

@@ -11,11 +11,13 @@ components, so no request in flight loses the node it is waiting for.
 from __future__ import annotations
 
 import atexit
+import ctypes
 import logging
 import multiprocessing.util
 import os
 import signal
 import time
+from multiprocessing.sharedctypes import RawValue
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -28,6 +30,8 @@ from seldon_wrapper.serving import Children
 
 logger = logging.getLogger(__name__)
 
+#: How long a client may take to send a request's headers, then its body (keep-alive worker).
+READ_TIMEOUT_S = 30.0
 #: How often the supervisor looks at its processes (seconds).
 SUPERVISE_INTERVAL_S = 0.5
 
@@ -63,6 +67,8 @@ class ExecutorRestApplication(BaseApplication):
             "logconfig_dict": logs.gunicorn_logconfig(settings.log_level, False),
             "worker_exit": lambda arbiter, worker: _close_logger(self.application),
         }
+        if settings.rest_threads == 1:
+            options.update(_keepalive_worker(settings))
         for key, value in options.items():
             if key in self.cfg.settings and value is not None:
                 self.cfg.set(key, value)
@@ -71,6 +77,29 @@ class ExecutorRestApplication(BaseApplication):
         # Each worker is a fork: its copy of multiprocessing's exit hook must not touch our helpers.
         atexit.unregister(multiprocessing.util._exit_function)
         return self.application
+
+
+def _keepalive_worker(settings: ExecutorSettings) -> dict[str, Any]:
+    """``--rest_threads 1``: the microservice's one-thread keep-alive worker (speedups/), which
+    costs a request far less CPU than Gunicorn's gthread worker but serves one request at a
+    time per process: for graphs of local CPU-bound classes, with ``--rest_workers`` processes."""
+    from seldon_wrapper.speedups.accept_board import AcceptBoard
+    from seldon_wrapper.speedups.keepalive import WORKER_CLASS, available, plain_refusal
+
+    if not available():
+        return {}
+    board = AcceptBoard() if settings.rest_workers > 1 else None
+    limits = {
+        "header_timeout": READ_TIMEOUT_S,
+        "body_timeout": READ_TIMEOUT_S,
+        "body_min_rate": 0,
+        "max_body": settings.max_request_size,
+    }
+
+    def configure(arbiter: Any, worker: Any) -> None:
+        worker.configure(limits, plain_refusal, lambda kind: None, lambda: None, board)
+
+    return {"worker_class": WORKER_CLASS, "pre_fork": configure}
 
 
 def _close_logger(app: Any) -> None:
@@ -137,7 +166,9 @@ def run(settings: ExecutorSettings) -> int:
             predictor = components.plan()
         metrics = ExecutorMetrics(settings.sdep, predictor)
         payload_logger = _payload_logger(settings, metrics) if _uses_logger(predictor) else None
-        app = ExecutorApp(predictor, settings, metrics, payload_logger)
+        # Shared with the forks: /ready says 503 until every component has been seen ready here.
+        started = RawValue(ctypes.c_bool, components is None)
+        app = ExecutorApp(predictor, settings, metrics, payload_logger, started=lambda: started.value)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the forks set their own
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         children.fork("gRPC", lambda: _serve_grpc(predictor, settings, metrics, payload_logger))
@@ -146,6 +177,7 @@ def run(settings: ExecutorSettings) -> int:
         signal.signal(signal.SIGINT, on_signal)
         if components is not None:  # the servers answer meanwhile; /ready says 503 until it is done
             components.start()
+            started.value = True
         logger.info(
             "Executor serving graph %r of %s/%s: REST on :%s, gRPC on :%s (protocol %s)",
             predictor.name,

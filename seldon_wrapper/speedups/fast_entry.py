@@ -1,7 +1,8 @@
 """The hot path: JSON predictions answered straight from WSGI, without Flask's request cycle.
 
 ``POST`` of a JSON body to ``/api/v1.0/predictions``, ``/api/v0.1/predictions``, ``/predict``
-or a V2 ``infer`` route is what the Seldon executor and most clients send; Flask's routing,
+or a V2 ``infer`` route is what most clients send, and ``/transform-input``,
+``/transform-output``, ``/route`` and ``/aggregate`` what a graph's executor sends; Flask's routing,
 request/response objects and hooks cost more than the rest of such a request. This entry only
 decides which requests it takes: the answer is the Flask route's own (rest/handler.py,
 rest/v2.py), byte for byte, with the same logs and metrics. Everything else (forms, query
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterable
 from werkzeug.http import HTTP_STATUS_CODES
 
 from seldon_wrapper import tracing
+from seldon_wrapper.codecs import seldon_json
 from seldon_wrapper.dataplane import Dataplane
 from seldon_wrapper.rest import handler
 from seldon_wrapper.rest import v2 as rest_v2
@@ -47,6 +49,13 @@ class FastEntry:
         # Large ndarrays may go straight to numpy when no user method sees the request dict.
         self.parse = ndarrays.loads_message if dataplane.component.predict.request_is_private else None
         self.parse_v2 = ndarrays.loads_v2_request  # V2 users only ever see arrays
+        # A graph's calls other than predict: a message (a list of them for aggregate) in, one out.
+        self.data_routes = {
+            "/transform-input": dataplane.transform_input,
+            "/transform-output": dataplane.transform_output,
+            "/route": dataplane.route,
+            "/aggregate": dataplane.aggregate,
+        }
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if (
@@ -57,6 +66,9 @@ class FastEntry:
             path = environ.get("PATH_INFO", "")
             if path in PATHS and handler.is_json_mimetype(environ.get("CONTENT_TYPE", "")):
                 return self._predict(environ, start_response)
+            operation = self.data_routes.get(path)
+            if operation is not None and handler.is_json_mimetype(environ.get("CONTENT_TYPE", "")):
+                return self._data(environ, start_response, operation)
             if path.startswith("/v2/models/"):
                 match = V2_INFER.match(path)
                 if match:
@@ -89,6 +101,20 @@ class FastEntry:
         try:
             payload = handler.read_json(_read_body(environ), self.parse)
             status, body = handler.predict_answer(self.dataplane, payload)
+        except Exception as exc:
+            status, body = handler.failure_answer(f"POST {path}", exc)
+        headers = [("Content-Type", "application/json")]
+        return self._answer(environ, start_response, status, headers, body, path, started)
+
+    def _data(self, environ: dict, start_response: Callable, operation: Callable) -> Iterable[bytes]:
+        """The Flask data routes' answer: 200 and the operation's message (failures as there)."""
+        started = time.perf_counter()
+        path = environ["PATH_INFO"]
+        try:
+            status, body = (
+                200,
+                seldon_json.dumps(operation(handler.read_json(_read_body(environ)), seldon_json)),
+            )
         except Exception as exc:
             status, body = handler.failure_answer(f"POST {path}", exc)
         headers = [("Content-Type", "application/json")]

@@ -404,3 +404,31 @@ def test_parallel_children_that_fail_answer_with_the_lowest_failing_index(tmp_pa
     finally:
         server.stop()
         slow_failure.close()
+
+
+def test_one_thread_keepalive_workers_serve_the_graph_and_drain_on_sigterm(tmp_path, transformer, sleeper):
+    """``--rest_threads 1``: the one-thread keep-alive worker, several processes."""
+    graph = {"name": "t", "type": "TRANSFORMER", "endpoint": endpoint(transformer),
+             "children": [{"name": "s", "endpoint": endpoint(sleeper)}]}  # fmt: skip
+    server = start_executor(tmp_path, sdep(graph), "--rest_workers", "2", "--rest_threads", "1")
+    try:
+        with requests.Session() as session:  # one kept-alive connection for every call
+            for _ in range(3):
+                response = session.post(server.url + "/api/v1.0/predictions", json={"data": {"ndarray": [0]}})
+                assert ndarray(response) == [0]
+                assert response.headers.get("Connection", "keep-alive").lower() == "keep-alive"
+        assert "KeepAliveWorker" in server.log()
+        result = {}
+        caller = threading.Thread(
+            target=lambda: result.update(
+                r=post(server, "/api/v1.0/predictions", {"data": {"ndarray": [0.5]}})
+            )
+        )
+        caller.start()
+        time.sleep(0.3)
+        server.process.send_signal(signal.SIGTERM)
+        caller.join(10)
+        assert ndarray(result["r"]) == [1.0]  # doubled by t, then slept on by s
+        assert server.process.wait(timeout=20) == 0
+    finally:
+        server.stop()

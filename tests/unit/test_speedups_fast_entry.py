@@ -157,3 +157,66 @@ def test_v2_fast_path_binary_output_equals_flask_route(client):
     _same(fast, flask)
     assert fast.headers["Inference-Header-Content-Length"] == flask.headers["Inference-Header-Content-Length"]
     assert fast.data.endswith(tail)
+
+
+class GraphNode:
+    """Every call an executor makes, with answers and failures on demand."""
+
+    def transform_input(self, X, names, meta=None):
+        if (meta or {}).get("tags", {}).get("raise"):
+            raise ValueError("boom")
+        return X * 2
+
+    def transform_output(self, X, names):
+        return SeldonResponse(X * 3, tags={"out": 1})
+
+    def route(self, X, names):
+        if X.ravel()[0] < 0:
+            raise SeldonMicroserviceException("no route", status_code=400, reason="R")
+        return int(X.ravel()[0])
+
+    def aggregate(self, Xs, names_list):
+        return sum(Xs[1:], Xs[0])
+
+    def tags(self):
+        return {"node": "n"}
+
+
+@pytest.fixture(scope="module")
+def graph_client():
+    component = Component(GraphNode())
+    component.load()
+    app = app_with_speedups(Dataplane(component, Settings(predictive_unit_id="node")))
+    return app.test_client()
+
+
+DATA_CALLS = [
+    ("/transform-input", {"data": {"ndarray": [[1, 2]]}, "meta": {"tags": {"t": 1}}}),
+    ("/transform-input", {"data": {"ndarray": [[1]]}, "meta": {"tags": {"raise": 1}}}),
+    ("/transform-output", {"data": {"tensor": {"shape": [1, 2], "values": [1.5, 2]}}}),
+    ("/route", {"data": {"ndarray": [[1]]}}),
+    ("/route", {"data": {"ndarray": [[-1]]}}),
+    (
+        "/aggregate",
+        [{"data": {"ndarray": [[1, 2]]}}, {"data": {"ndarray": [[3, 4]]}, "meta": {"tags": {"b": 2}}}],
+    ),
+    ("/aggregate", {"seldonMessages": [{"data": {"ndarray": [1]}}]}),
+    ("/aggregate", []),
+    ("/transform-input", "text"),
+]
+
+
+@pytest.mark.parametrize("path, payload", DATA_CALLS, ids=range(len(DATA_CALLS)))
+def test_the_executors_other_calls_take_the_fast_path_with_flasks_answer(graph_client, path, payload):
+    headers = {"Content-Type": "application/json"}
+    body = json.dumps(payload).encode()
+    fast = graph_client.post(path, data=body, headers=headers)
+    flask = graph_client.post(path + "?via=flask", data=body, headers=headers)
+    _same(fast, flask)
+
+
+def test_the_data_routes_are_answered_before_flask(graph_client, mocker):
+    flask_app = mocker.patch.object(graph_client.application.wsgi_app, "app")
+    answer = graph_client.post("/transform-input", json={"data": {"ndarray": [[1, 2]]}})
+    assert answer.status_code == 200 and answer.json["data"]["ndarray"] == [[2, 4]]
+    flask_app.assert_not_called()

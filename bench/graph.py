@@ -1,0 +1,232 @@
+"""Inference-graph benchmark: a three-node chain under ``seldon-core-executor`` against the same
+model served alone, REST and gRPC, in the same run.
+
+    bench/.venvs/client/bin/python bench/graph.py [--duration 10] [--connections 16]
+
+The model is bench/models/seldon/MyModel.py (identity ``predict``; its missing
+``transform_input``/``transform_output`` pass the message through, as the original's did). The
+chain is TRANSFORMER -> MODEL -> OUTPUT_TRANSFORMER, each node that class as a local
+``--component`` of the executor; "single" is one ``seldon-core-microservice MyModel`` (ours'
+defaults). Both run from a frozen copy of the working tree (as bench.py does). For each
+(system, transport): closed-loop load with N callers (throughput, p50/p99) and with 1 caller
+(latency), the CPU seconds each process tree used per request (the executor's own, the nodes'),
+so the table says where the time goes. Writes bench/results/graph-<timestamp>/{RESULTS.md,
+raw.json,logs/}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import psutil  # noqa: E402
+
+import bench  # noqa: E402 - the harness's helpers (wrk, gRPC client, process control)
+
+MODEL_DIR = os.path.join(HERE, "models", "seldon")
+BODY = b'{"data":{"ndarray":[[1.0,2.0,3.0,4.0]]}}'
+NODES = ("t", "m", "o")
+GRAPH = """apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata:
+  name: bench
+spec:
+  predictors:
+    - name: default
+      graph:
+        name: t
+        type: TRANSFORMER
+        children:
+          - name: m
+            type: MODEL
+            children:
+              - name: o
+                type: OUTPUT_TRANSFORMER
+"""
+
+
+def _env(src: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREDICTIVE_UNIT", "SELDON_", "ENGINE_"))}
+    env["PYTHONPATH"] = src
+    return env
+
+
+def _wait(url: str, proc: subprocess.Popen, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode} before it was ready")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"{url} not ready in {seconds}s")
+
+
+def start_single(ours_venv: str, src: str, logs: str) -> tuple[subprocess.Popen, dict]:
+    http, grpc_port, metrics = bench.free_ports(3)
+    cmd = [os.path.join(ours_venv, "bin", "seldon-core-microservice"), "MyModel", "--host", bench.HOST,
+           "--http-port", str(http), "--grpc-port", str(grpc_port),
+           "--metrics-port", str(metrics)]  # fmt: skip
+    log = open(os.path.join(logs, "single.log"), "wb")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(cmd, cwd=MODEL_DIR, env=_env(src), stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)  # fmt: skip
+    bench.LIVE[proc.pid] = proc
+    _wait(f"http://{bench.HOST}:{http}/health/status", proc)
+    where = {"rest": f"http://{bench.HOST}:{http}/api/v1.0/predictions", "grpc": f"{bench.HOST}:{grpc_port}",
+             "api": "v1"}  # fmt: skip
+    return proc, where
+
+
+#: The chain's executor configurations: its defaults (Gunicorn gthread, 1 worker x 32 threads),
+#: and 4 one-thread keep-alive workers (cheaper per request, 4 requests at a time).
+CHAINS = {"chain": [], "chain-w4t1": ["--rest_workers", "4", "--rest_threads", "1"]}
+
+
+def start_chain(
+    ours_venv: str, src: str, out: str, logs: str, name: str, extra: list[str]
+) -> tuple[subprocess.Popen, dict]:
+    http, grpc_port = bench.free_ports(2)
+    graph = os.path.join(out, "graph.yaml")
+    with open(graph, "w") as handle:
+        handle.write(GRAPH)
+    cmd = [os.path.join(ours_venv, "bin", "seldon-core-executor"), "--sdep", "bench", "--namespace", "bench",
+           "--predictor", "default", "--file", graph, "--host", bench.HOST, "--http_port", str(http),
+           "--grpc_port", str(grpc_port), *extra]  # fmt: skip
+    for node in NODES:
+        cmd += ["--component", f"{node}={MODEL_DIR}:MyModel"]
+    log = open(os.path.join(logs, f"{name}.log"), "wb")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(cmd, cwd=out, env=_env(src), stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)  # fmt: skip
+    bench.LIVE[proc.pid] = proc
+    _wait(f"http://{bench.HOST}:{http}/ready", proc)
+    where = {"rest": f"http://{bench.HOST}:{http}/api/v1.0/predictions", "grpc": f"{bench.HOST}:{grpc_port}",
+             "api": "v1-graph"}  # fmt: skip
+    return proc, where
+
+
+def split_cpu(proc: subprocess.Popen) -> dict[str, float]:
+    """CPU seconds so far of the executor's own processes and of its component processes."""
+    own, nodes = 0.0, 0.0
+    for process in bench.tree(proc.pid):
+        try:
+            times = process.cpu_times()
+            cmdline = " ".join(process.cmdline())
+        except psutil.Error:
+            continue
+        used = times.user + times.system
+        if "seldon_wrapper.cli" in cmdline or "seldon-core-microservice" in cmdline:
+            nodes += used
+        else:
+            own += used
+    return {"own": own, "nodes": nodes}
+
+
+def load(transport: str, where: dict, callers: int, seconds: float, body_file: str, loadlog) -> dict:
+    if transport == "rest":
+        bench.run_wrk(where["rest"], body_file, callers, 2, loadlog)  # warm-up
+        return bench.run_wrk(where["rest"], body_file, callers, seconds, loadlog)
+    return bench.run_grpc_client(where["api"], where["grpc"], "MyModel", seconds, callers, 200, loadlog)
+
+
+def measure(proc: subprocess.Popen, transport: str, where: dict, callers: int, seconds: float,
+            body_file: str, loadlog) -> dict:  # fmt: skip
+    before = split_cpu(proc)
+    result = load(transport, where, callers, seconds, body_file, loadlog)
+    after = split_cpu(proc)
+    requests = result.get("requests") or 0
+    if requests:
+        result["cpu_ms_own"] = (after["own"] - before["own"]) * 1000 / requests
+        result["cpu_ms_nodes"] = (after["nodes"] - before["nodes"]) * 1000 / requests
+    return result
+
+
+def table(rows: list[dict]) -> str:
+    by = {(r["system"], r["transport"], r["callers"]): r for r in rows}
+    lines = [
+        "| transport | executor | single rps | chain rps | chain/single | p50 1 caller: single / chain ms "
+        "| added per hop ms | chain CPU ms/req: executor / nodes | single CPU ms/req |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for transport in ("rest", "grpc"):
+        for chain_name in CHAINS:
+            keys = [("single", transport, "N"), (chain_name, transport, "N"), ("single", transport, 1),
+                    (chain_name, transport, 1)]  # fmt: skip
+            single, chain, single1, chain1 = (by.get(key, {}) for key in keys)
+            label = "defaults" if not CHAINS[chain_name] else " ".join(CHAINS[chain_name])
+            if not all("rps" in row for row in (single, chain, single1, chain1)):
+                lines.append(f"| {transport} | {label} | error | error | | | | | |")
+                continue
+            per_hop = (chain1["lat_p50_ms"] - single1["lat_p50_ms"]) / len(NODES)
+            lines.append(
+                f"| {'REST' if transport == 'rest' else 'gRPC'} | {label} | {single['rps']:,.0f} | "
+                f"{chain['rps']:,.0f} | {chain['rps'] / single['rps']:.2f} | "
+                f"{single1['lat_p50_ms']:.2f} / {chain1['lat_p50_ms']:.2f} | "
+                f"{per_hop:.2f} | {chain.get('cpu_ms_own', 0):.3f} / {chain.get('cpu_ms_nodes', 0):.3f} | "
+                f"{single.get('cpu_ms_nodes', 0) + single.get('cpu_ms_own', 0):.3f} |"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per run")
+    parser.add_argument("--connections", type=int, default=16, help="callers of the throughput runs")
+    parser.add_argument("--ours-venv", default=os.environ.get("OURS_VENV", os.path.join(bench.ROOT, ".venv")))
+    parser.add_argument(
+        "--out", default=os.path.join(HERE, "results", "graph-" + time.strftime("%Y%m%d-%H%M%S"))
+    )
+    args = parser.parse_args(argv)
+    logs = os.path.join(args.out, "logs")
+    os.makedirs(logs, exist_ok=True)
+    src = bench.snapshot_ours(args.out, args.ours_venv)
+    body_file = os.path.join(args.out, "body.json")
+    with open(body_file, "wb") as handle:
+        handle.write(BODY)
+    rows: list[dict] = []
+    with open(os.path.join(logs, "load.log"), "w") as loadlog:
+        for system in ("single", *CHAINS):
+            if system == "single":
+                proc, where = start_single(args.ours_venv, src["path"], logs)
+            else:
+                proc, where = start_chain(args.ours_venv, src["path"], args.out, logs, system, CHAINS[system])
+            try:
+                for transport in ("rest", "grpc"):
+                    for callers in (args.connections, 1):
+                        result = measure(proc, transport, where, callers, args.duration, body_file, loadlog)
+                        label = "N" if callers == args.connections else 1
+                        rows.append({"system": system, "transport": transport, "callers": label, **result})
+                        bench.log(
+                            f"{system} {transport} c={callers}: {result.get('rps', result.get('error'))} rps"
+                        )
+            finally:
+                bench.stop_tree(proc, 20)
+    text = (
+        f"# Inference graph, {time.strftime('%Y-%m-%d %H:%M')}\n\n"
+        f"ours {src['git']} (snapshot {src['sha256']}); identity MyModel; chain = executor + "
+        f"{len(NODES)} local components (TRANSFORMER -> MODEL -> OUTPUT_TRANSFORMER); "
+        f"{args.connections} callers for throughput, 1 for latency; {args.duration:g} s per run. "
+        "'added per hop' = (chain p50 - single p50) / 3.\n\n" + table(rows) + "\n"
+    )
+    with open(os.path.join(args.out, "RESULTS.md"), "w") as handle:
+        handle.write(text)
+    with open(os.path.join(args.out, "raw.json"), "w") as handle:
+        json.dump(rows, handle, indent=1)
+    print(text)
+    print(f"results: {args.out}/RESULTS.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
