@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 #: How long a client may take to send a request's headers, then its body (keep-alive worker).
 READ_TIMEOUT_S = 30.0
+#: Calls the gRPC front door serves at once (each waits on its nodes, so not one per core).
+GRPC_THREADS = 32
 #: How often the supervisor looks at its processes (seconds).
 SUPERVISE_INTERVAL_S = 0.5
 
@@ -238,7 +240,7 @@ def _serve_grpc(predictor: Predictor, settings: ExecutorSettings, metrics: Any, 
         predictor,
         walk,
         settings.protocol,
-        threads=settings.rest_threads,
+        threads=GRPC_THREADS,
         max_message_size=settings.grpc_max_message_size,
         observe_server=metrics.server,
     )
