@@ -139,3 +139,46 @@ def test_no_logger_no_events(tmp_path, identity):
     finally:
         server.stop()
         sink.close()
+
+
+def test_events_the_logger_cannot_queue_are_dropped_and_counted(tmp_path, identity):
+    sink = RecordingNode()
+    sink.delay = 1.0  # a slow sink: the one sender is busy, the queue of one fills up
+    url = f"http://127.0.0.1:{sink.http_port}/"
+    graph = {"name": "m", "endpoint": endpoint(identity), "logger": {"mode": "all", "url": url}}
+    server = start_executor(tmp_path, sdep(graph), "--logger_workers", "1", "--log_work_buffer_size", "1",
+                            "--log_write_timeout_ms", "10")  # fmt: skip
+    try:
+        started = time.monotonic()
+        for _ in range(5):
+            assert post(server, "/api/v1.0/predictions", {"data": {"ndarray": [1]}}).status_code == 200
+        assert time.monotonic() - started < 2  # a full queue delays a request 10 ms at most
+        scrape = requests.get(server.url + "/metrics", timeout=5).text
+        dropped = [
+            line
+            for line in scrape.splitlines()
+            if line.startswith("seldon_api_executor_logger_dropped_total")
+        ]
+        assert dropped and float(dropped[0].rsplit(" ", 1)[1]) >= 5, dropped
+    finally:
+        server.stop()
+        sink.close()
+
+
+def test_a_node_with_methods_and_no_type_is_called_for_each_method(tmp_path):
+    """``methods: [TRANSFORM_INPUT, TRANSFORM_OUTPUT]`` on an untyped node: both calls, in order."""
+    from tests.conftest import start_server
+
+    transformer = start_server("E2eTransformer", tmp_path=tmp_path)
+    graph = {
+        "name": "t",
+        "methods": ["TRANSFORM_INPUT", "TRANSFORM_OUTPUT"],
+        "endpoint": endpoint(transformer),
+    }
+    server = start_executor(tmp_path, sdep(graph))
+    try:
+        response = post(server, "/api/v1.0/predictions", {"data": {"ndarray": [[1, 2]]}})
+        assert response.json()["data"]["ndarray"] == [[6, 12]]  # x2 on the way in, x3 on the way out
+    finally:
+        server.stop()
+        transformer.stop()
