@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -151,6 +152,8 @@ class Predictor:
     graph: Node
     containers: Mapping[str, Container] = field(default_factory=dict)
     version: str | None = None
+    #: The SeldonDeployment's ``spec.protocol`` (from ``--file``; the operator passes a flag).
+    protocol: str | None = None
 
     def nodes(self) -> list[Node]:
         return list(self.graph.walk())
@@ -205,7 +208,12 @@ def from_file(path: str, predictor: str, namespace: str = "", bound: Iterable[st
     if not chosen:
         raise GraphError(f"Predictor not found: {predictor!r} (the file has {', '.join(map(repr, names))})")
     deployment = (sdep.get("metadata") or {}).get("name") or spec.get("name") or ""
-    return predictor_from_spec(chosen[0], deployment, namespace, bound)
+    protocol = spec.get("protocol")
+    if protocol is not None and not isinstance(protocol, str):
+        raise GraphError(f"{path}: spec.protocol must be a string")
+    return dataclasses.replace(
+        predictor_from_spec(chosen[0], deployment, namespace, bound), protocol=protocol
+    )
 
 
 def predictor_from_spec(

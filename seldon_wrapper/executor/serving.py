@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import dataclasses
 import logging
 import multiprocessing.util
 import os
@@ -25,7 +26,7 @@ from gunicorn.app.base import BaseApplication
 from seldon_wrapper import logs
 from seldon_wrapper.executor import graph
 from seldon_wrapper.executor.graph import GraphError, Predictor
-from seldon_wrapper.executor.settings import ExecutorSettings
+from seldon_wrapper.executor.settings import PROTOCOLS, ExecutorSettings
 from seldon_wrapper.serving import Children
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,21 @@ def load_predictor(settings: ExecutorSettings) -> Predictor:
     if settings.file:
         return graph.from_file(settings.file, settings.predictor, settings.namespace, bound)
     return graph.from_engine_predictor(settings.engine_predictor, settings.sdep, settings.namespace, bound)
+
+
+def protocol_of(settings: ExecutorSettings, predictor: Predictor) -> ExecutorSettings:
+    """Without ``--protocol``, the SeldonDeployment's ``spec.protocol`` (as the operator would
+    have passed it); a protocol the executor does not serve is a GraphError."""
+    if settings.protocol_from_flag or not predictor.protocol:
+        return settings
+    protocol = predictor.protocol.lower()
+    if protocol not in PROTOCOLS:
+        raise GraphError(
+            f"the SeldonDeployment's protocol {predictor.protocol!r} is unknown ({', '.join(PROTOCOLS)})"
+        )
+    if protocol == "tensorflow":
+        raise GraphError("the SeldonDeployment's protocol tensorflow is not supported by this executor")
+    return dataclasses.replace(settings, protocol=protocol)
 
 
 class ExecutorRestApplication(BaseApplication):
@@ -141,6 +157,7 @@ def run(settings: ExecutorSettings) -> int:
     from seldon_wrapper.executor.rest_server import ExecutorApp
 
     predictor = load_predictor(settings)
+    settings = protocol_of(settings, predictor)
     components = None
     stopping = {"signal": None}
 

@@ -63,6 +63,8 @@ class ExecutorSettings:
     http_port: int = 8080
     grpc_port: int = 5000
     protocol: str = "seldon"
+    #: Whether --protocol was given: else a --file SeldonDeployment's spec.protocol applies.
+    protocol_from_flag: bool = False
     transport: str = "rest"
     server_type: str = "rpc"
     file: str = ""
@@ -268,6 +270,7 @@ def parse(argv: Sequence[str], env: Mapping[str, str] | None = None) -> Executor
         else:
             values[field_name] = _convert(name, kind, raw)
     values["components"] = tuple(components)
+    values["protocol_from_flag"] = "protocol" in values
     for required in ("sdep", "namespace", "predictor"):
         if not values.get(required):
             raise SettingsError(f"Empty --{required} parameter")

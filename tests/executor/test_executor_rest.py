@@ -360,6 +360,7 @@ def test_server_and_client_metrics_have_the_originals_names_and_labels(chain):
         (sdep({"name": "m", "type": "MODLE", "endpoint": {"httpPort": 9}}), [], "unknown type 'MODLE'"),
         (sdep({"name": "m"}), [], "node 'm' has no way to reach it"),
         ("kind: [unclosed", [], "is not valid YAML"),
+        (sdep({"name": "m", "endpoint": {"httpPort": 9}}, protocol="tensorflow"), [], "protocol tensorflow"),
     ],
 )
 def test_a_bad_graph_stops_the_start_with_one_line(tmp_path, deployment, args, message):

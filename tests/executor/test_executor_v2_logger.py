@@ -182,3 +182,19 @@ def test_a_node_with_methods_and_no_type_is_called_for_each_method(tmp_path):
     finally:
         server.stop()
         transformer.stop()
+
+
+def test_without_protocol_flag_the_seldondeployments_protocol_applies(tmp_path, affine, double):
+    graph = {"name": "first", "endpoint": endpoint(affine),
+             "children": [{"name": "second", "endpoint": endpoint(double)}]}  # fmt: skip
+    server = start_executor(tmp_path, sdep(graph, protocol="v2"))  # no --protocol: spec.protocol
+    try:
+        response = post(server, "/v2/models/infer", V2_REQUEST)
+        assert response.status_code == 200 and response.json()["outputs"][0]["data"] == [6.0, 10.0]
+    finally:
+        server.stop()
+    server = start_executor(tmp_path, sdep(graph, protocol="v2"), "--protocol", "seldon")  # the flag wins
+    try:
+        assert post(server, "/v2/models/infer", V2_REQUEST).status_code == 404
+    finally:
+        server.stop()
