@@ -7,6 +7,7 @@ import http.server
 import json
 import os
 import pathlib
+import socket
 import subprocess
 import threading
 import time
@@ -89,13 +90,21 @@ def launch_executor(
         if process.poll() is not None:
             raise RuntimeError(f"executor exited with {process.returncode}:\n{server.log()}")
         try:
-            if requests.get(server.url + ready_path, timeout=1).status_code == 200:
-                return server
+            if requests.get(server.url + ready_path, timeout=1).status_code == 200 and _listens(grpc_port):
+                return server  # the gRPC server is its own process: wait for it too
         except requests.RequestException:
             pass
         time.sleep(0.05)
     server.stop()
     raise RuntimeError(f"executor not ready after {timeout}s:\n{server.log()}")
+
+
+def _listens(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
 
 
 def run_executor(
