@@ -106,18 +106,26 @@ def start_server(
             command, cwd=str(cwd), env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     server = Server(process, http_port, grpc_port, metrics_port, log_path)
+    return wait_ready(server, ready_path, timeout)
+
+
+def wait_ready(
+    server: Server, ready_path: str, timeout: float, also=lambda: True, what: str = "server"
+) -> Server:
+    """``server`` once ``ready_path`` answers 200 (and ``also()`` holds); stopped, and a
+    RuntimeError with its log, if it exits or is not ready in ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{server.log()}")
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {server.process.returncode}:\n{server.log()}")
         try:
-            if requests.get(server.url + ready_path, timeout=1).status_code == 200:
+            if requests.get(server.url + ready_path, timeout=1).status_code == 200 and also():
                 return server
         except requests.RequestException:
             pass
         time.sleep(0.05)
     server.stop()
-    raise RuntimeError(f"server not ready after {timeout}s:\n{server.log()}")
+    raise RuntimeError(f"{what} not ready after {timeout}s:\n{server.log()}")
 
 
 # PREDICTIVE_UNIT_PARAMETERS of tests/models/WorkerPidModel.py: where __init__ and load() log pids.

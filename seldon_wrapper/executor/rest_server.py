@@ -296,16 +296,17 @@ class ExecutorApp:
         return node
 
     def _node_status(self, environ: dict[str, Any], headers: dict[str, str], match: dict[str, str]) -> Answer:
-        node = self._node(match["model"])
-        context = Incoming(_forwarded(headers), match["model"] if self.v2 else None)
-        return _success(self.walk.call(node, "status", None, context))
+        return self._ask_node(match["model"], "status", headers)
 
     def _node_metadata(
         self, environ: dict[str, Any], headers: dict[str, str], match: dict[str, str]
     ) -> Answer:
-        node = self._node(match["model"])
-        context = Incoming(_forwarded(headers), match["model"] if self.v2 else None)
-        return _success(self.walk.call(node, "metadata", None, context))
+        return self._ask_node(match["model"], "metadata", headers)
+
+    def _ask_node(self, name: str, purpose: str, headers: dict[str, str]) -> Answer:
+        """One node's own answer to a GET (V2 calls it by the name in the path)."""
+        context = Incoming(_forwarded(headers), name if self.v2 else None)
+        return _success(self.walk.call(self._node(name), purpose, None, context))
 
     def _graph_metadata(
         self, environ: dict[str, Any], headers: dict[str, str], match: dict[str, str]

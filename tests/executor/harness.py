@@ -15,7 +15,7 @@ import time
 import requests
 import yaml
 
-from tests.conftest import BIN_DIR, Server, free_port
+from tests.conftest import BIN_DIR, Server, free_port, wait_ready
 
 EXECUTOR = str(BIN_DIR / "seldon-core-executor")
 
@@ -85,18 +85,8 @@ def launch_executor(
             command, cwd=str(cwd), env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     server = Server(process, http_port, grpc_port, 0, log_path)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"executor exited with {process.returncode}:\n{server.log()}")
-        try:
-            if requests.get(server.url + ready_path, timeout=1).status_code == 200 and _listens(grpc_port):
-                return server  # the gRPC server is its own process: wait for it too
-        except requests.RequestException:
-            pass
-        time.sleep(0.05)
-    server.stop()
-    raise RuntimeError(f"executor not ready after {timeout}s:\n{server.log()}")
+    # The gRPC server is its own process: wait for it too.
+    return wait_ready(server, ready_path, timeout, also=lambda: _listens(grpc_port), what="executor")
 
 
 def _listens(port: int) -> bool:
