@@ -184,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per run")
     parser.add_argument("--connections", type=int, default=16, help="callers of the throughput runs")
     parser.add_argument("--ours-venv", default=os.environ.get("OURS_VENV", os.path.join(bench.ROOT, ".venv")))
+    parser.add_argument("--transports", default="rest,grpc", help="comma-separated: rest, grpc")
     parser.add_argument(
         "--out", default=os.path.join(HERE, "results", "graph-" + time.strftime("%Y%m%d-%H%M%S"))
     )
@@ -202,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 proc, where = start_chain(args.ours_venv, src["path"], args.out, logs, system, CHAINS[system])
             try:
-                for transport in ("rest", "grpc"):
+                for transport in args.transports.split(","):
                     for callers in (args.connections, 1):
                         result = measure(proc, transport, where, callers, args.duration, body_file, loadlog)
                         label = "N" if callers == args.connections else 1

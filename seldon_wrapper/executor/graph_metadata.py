@@ -10,7 +10,7 @@ result with ``to_json``, in the original's key order and omissions.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from seldon_wrapper.executor.graph import COMBINER, MODEL, OUTPUT_TRANSFORMER, TRANSFORMER, Node, Predictor
@@ -41,7 +41,9 @@ def node_metadata(answer: Any, node: str) -> dict[str, Any]:
     return kept
 
 
-def build_graph_metadata(predictor: Predictor, fetch: Callable[[Node], Mapping[str, Any]]) -> dict[str, Any]:
+async def build_graph_metadata(
+    predictor: Predictor, fetch: Callable[[Node], Awaitable[Mapping[str, Any]]]
+) -> dict[str, Any]:
     """``{"name", "models", "graphinputs", "graphoutputs"}``; nodes asked one by one, parents first.
 
     A node the graph never calls and that has no endpoint (a RANDOM_ABTEST) has no metadata to
@@ -51,7 +53,7 @@ def build_graph_metadata(predictor: Predictor, fetch: Callable[[Node], Mapping[s
     for node in predictor.graph.walk():
         if node.endpoint is None and not node.is_called:
             continue
-        models[node.name] = node_metadata(fetch(node), node.name)
+        models[node.name] = node_metadata(await fetch(node), node.name)
     first, last = _edges(predictor.graph, models)
     return {
         "name": predictor.name,

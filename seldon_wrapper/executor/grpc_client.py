@@ -1,19 +1,21 @@
 """Calls to graph nodes over gRPC, seldon protocol (spec 3.8, 5.6, 8).
 
-One channel per node address (``host:grpcPort``), opened on first use and shared by every
-request and thread of the executor: a gRPC channel multiplexes concurrent calls, so a warm
-executor opens no connection per request. The client's metadata goes to every node (minus
-what gRPC itself owns), a per-call deadline gives ``DEADLINE_EXCEEDED``, and a node's gRPC
-error becomes a ``WalkError`` carrying a ``GrpcFailure``, so the front door answers the client
-with the node's own code and message.
+Calls are grpc.aio coroutines awaited by the walk: a request waiting on a node holds no thread,
+so the front door's one event loop keeps every request in flight. One channel per node address
+(``host:grpcPort``), opened on first use inside that loop and shared by every request: a gRPC
+channel multiplexes concurrent calls, so a warm executor opens no connection per request. The
+client's metadata goes to every node (minus what gRPC itself owns), a per-call deadline gives
+``DEADLINE_EXCEEDED``, and a node's gRPC error becomes a ``WalkError`` carrying a
+``GrpcFailure``, so the front door answers the client with the node's own code and message.
 """
 
 from __future__ import annotations
 
-import threading
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import grpc
@@ -106,6 +108,12 @@ class CallContext:
     model_name: str | None = None
     deadline: float | None = None
 
+    @cached_property
+    def outgoing(self) -> grpc.aio.Metadata | None:
+        """The metadata every node call of the request sends (``forwarded``), built once."""
+        pairs = forwarded(self.metadata)
+        return grpc.aio.Metadata(*pairs) if pairs else None
+
     @property
     def puid(self) -> str:
         """The request's ``seldon-puid`` (the payload logger's request id), "" if none."""
@@ -124,6 +132,12 @@ def forwarded(metadata: Metadata) -> tuple[tuple[str, Any], ...]:
     return tuple(out)
 
 
+def call_context(context: Any) -> CallContext:
+    """``context`` itself if it is a ``CallContext`` (its ``outgoing`` metadata is forwardable
+    and built once per request), else ``as_call_context(context)``."""
+    return context if isinstance(context, CallContext) else as_call_context(context)
+
+
 def as_call_context(context: Any) -> CallContext:
     """A ``CallContext`` with only forwardable metadata, from one, a list of pairs, or None."""
     if context is None:
@@ -134,15 +148,15 @@ def as_call_context(context: Any) -> CallContext:
 
 
 class Channels:
-    """Channels per node address and the RPC callables on them, shared across threads; the
-    base of the seldon and V2 clients (the part that is not about messages)."""
+    """grpc.aio channels per node address and the RPC callables on them, made on first use in
+    the running loop (a grpc.aio channel belongs to the loop that made it); the base of the
+    seldon and V2 clients (the part that is not about messages)."""
 
     def __init__(self, timeout_s: float | None = None, observe: Observe | None = None) -> None:
         self.timeout_s = timeout_s if timeout_s else None
         self.observe = observe
-        self._lock = threading.Lock()
-        self._channels: dict[str, grpc.Channel] = {}
-        self._callables: dict[tuple[str, str], grpc.UnaryUnaryMultiCallable] = {}
+        self._channels: dict[str, grpc.aio.Channel] = {}
+        self._callables: dict[tuple[str, str], grpc.aio.UnaryUnaryMultiCallable] = {}
 
     @staticmethod
     def address(node: Node) -> str:
@@ -151,28 +165,27 @@ class Channels:
             raise WalkError(f"node {node.name!r} has no gRPC endpoint (service_host and grpcPort)")
         return f"{endpoint.service_host}:{endpoint.grpc_port}"
 
-    def channel(self, address: str) -> grpc.Channel:
-        with self._lock:
-            channel = self._channels.get(address)
-            if channel is None:
-                channel = grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
-                self._channels[address] = channel
-            return channel
+    def channel(self, address: str) -> grpc.aio.Channel:
+        """The channel to ``address``; only ever called from the loop (no lock needed)."""
+        channel = self._channels.get(address)
+        if channel is None:
+            channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+            self._channels[address] = channel
+        return channel
 
     def _callable(
         self, address: str, path: str, serializer: Callable | None, deserializer: Callable
-    ) -> grpc.UnaryUnaryMultiCallable:
+    ) -> grpc.aio.UnaryUnaryMultiCallable:
         key = (address, path)
         found = self._callables.get(key)
         if found is None:
             found = self.channel(address).unary_unary(
                 path, request_serializer=serializer, response_deserializer=deserializer
             )
-            with self._lock:
-                self._callables[key] = found
+            self._callables[key] = found
         return found
 
-    def invoke(
+    async def invoke(
         self,
         node: Node,
         model_name: str,
@@ -182,8 +195,10 @@ class Channels:
         deserializer: Callable,
         serializer: Callable | None = None,
     ) -> Any:
-        """One unary call, within ``timeout_s`` and the client's deadline; every call is
-        observed, whatever its code. ``serializer`` None: ``request`` is already bytes."""
+        """One unary call, within ``timeout_s`` and the client's deadline (gRPC's own deadline,
+        no timer task); every call is observed, whatever its code, a cancelled one too (the
+        client went away, or its deadline passed first). ``serializer`` None: ``request`` is
+        already bytes."""
         address = self.address(node)
         call = self._callable(address, path, serializer, deserializer)
         timeout = self.timeout_s
@@ -192,13 +207,18 @@ class Channels:
             timeout = left if timeout is None else min(timeout, left)
         started = time.perf_counter()
         try:
-            answer = call(request, timeout=timeout, metadata=context.metadata or None)
+            answer = await call(request, timeout=timeout, metadata=context.outgoing)
         except grpc.RpcError as error:
             code = error.code() if callable(getattr(error, "code", None)) else grpc.StatusCode.UNKNOWN
             details = (error.details() if callable(getattr(error, "details", None)) else None) or ""
             self._observe(model_name, path, code, started)
             raise self._failure(node, address, path, code, details, timeout) from None
-        except ValueError as error:  # a closed channel
+        except asyncio.CancelledError:
+            late = context.deadline is not None and time.monotonic() >= context.deadline
+            code = grpc.StatusCode.DEADLINE_EXCEEDED if late else grpc.StatusCode.CANCELLED
+            self._observe(model_name, path, code, started)
+            raise
+        except (ValueError, grpc.aio.UsageError) as error:  # a closed channel
             raise WalkError(f"calling {path} on node {node.name!r} at {address}: {error}") from None
         self._observe(model_name, path, grpc.StatusCode.OK, started)
         return answer
@@ -221,12 +241,11 @@ class Channels:
         message = f"{path} on node {node.name!r} failed: {code.name}: {details}"
         return WalkError(message, status=HTTP_STATUS.get(code, 500), payload=GrpcFailure(code, details))
 
-    def close(self) -> None:
-        with self._lock:
-            channels, self._channels = list(self._channels.values()), {}
-            self._callables = {}
+    async def close(self) -> None:
+        """Close every channel (in the loop that made them); calls still on them are cancelled."""
+        channels, self._channels, self._callables = list(self._channels.values()), {}, {}
         for channel in channels:
-            channel.close()
+            await channel.close()
 
 
 _SM = prediction_pb2.SeldonMessage
@@ -247,7 +266,7 @@ class GrpcNodeClient(Channels):
     client's metadata as (key, value) pairs; ``timeout_s``: per-call deadline (None: none);
     ``observe``: client metrics, called after every call."""
 
-    def __call__(self, node: Node, purpose: str, message: Any, context: Any) -> Any:
+    async def __call__(self, node: Node, purpose: str, message: Any, context: Any) -> Any:
         if purpose == "status":
             failure = GrpcFailure(grpc.StatusCode.UNIMPLEMENTED, "Not implemented")
             raise WalkError("Not implemented", status=501, payload=failure)
@@ -257,8 +276,8 @@ class GrpcNodeClient(Channels):
             raise WalkError(f"no gRPC method for {purpose!r}") from None
         if purpose == "metadata":
             message = empty_pb2.Empty()
-        return self.invoke(
-            node, node.name, path, message, as_call_context(context), answer_type.FromString, _serialize
+        return await self.invoke(
+            node, node.name, path, message, call_context(context), answer_type.FromString, _serialize
         )
 
 

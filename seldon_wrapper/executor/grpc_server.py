@@ -8,17 +8,21 @@ new UUID4) that goes to every node with the rest of the client's metadata and, f
 SendFeedback, back to the client as header metadata. A node's gRPC error reaches the client with
 its own code and message; the executor's own errors say what went wrong with a fitting code.
 
-``build_server`` returns the server unbound and unstarted: the caller adds its port (so tests
-and the CLI choose the address) and starts and stops it.
+The server is grpc.aio: its handlers are coroutines running the async walk, so one event loop
+serves every request in flight and a request waiting on its nodes holds no thread (a thread per
+request, as sync grpc needs, caps the requests in flight and costs a switch per node call).
+
+``build_server`` returns the server unbound and unstarted: the caller, in the loop that will run
+it, adds its port (so tests and the CLI choose the address) and starts and stops it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
-from concurrent import futures
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import grpc
@@ -46,12 +50,12 @@ logger = logging.getLogger(__name__)
 SELDON_SERVICE = "seldon.protos.Seldon"
 V2_SERVICE = "inference.GRPCInferenceService"
 PUID = "seldon-puid"
-#: The default fan-out pool's bound (threads are started on demand, reused when idle).
-FAN_OUT_THREADS = 64
 #: Remaining seconds beyond this mean the client set no deadline.
 NO_DEADLINE = 10**9
 #: observe_server(service, method, code, seconds): one server-metrics observation.
 ObserveServer = Callable[[str, str, str, float], None]
+#: An RPC's coroutine: (request, context) -> answer.
+Handle = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
 
 #: The gRPC code for an executor error (a WalkError without a node's status), by its HTTP status.
 CODES = {
@@ -69,15 +73,11 @@ def make_walk(
     timeout_s: float | None = None,
     observe: Observe | None = None,
     inject_routing: bool = False,
-    fan_out: futures.Executor | None = None,
     log: Logger | None = None,
 ) -> Walk:
-    """A walk calling nodes over gRPC in ``protocol`` (``seldon``, ``v2`` or ``kfserving``);
+    """A walk calling nodes over grpc.aio in ``protocol`` (``seldon``, ``v2`` or ``kfserving``);
     ``log`` gets the payload logger's events (each ``Request.context`` is a ``CallContext``).
-
-    ``fan_out`` runs the children of all-children nodes besides the first (which runs in the
-    caller's thread; the walk takes back a child still queued, so a small pool never stalls)."""
-    fan_out = fan_out or futures.ThreadPoolExecutor(FAN_OUT_THREADS, thread_name_prefix="grpc-fan-out")
+    Its node client's channels are made in the loop that first uses them: run it in one loop."""
     if protocol == "seldon":
         client: Any = GrpcNodeClient(timeout_s, observe)
         payloads: Any = SeldonProtoPayloads()
@@ -85,7 +85,7 @@ def make_walk(
         client, payloads = V2GrpcNodeClient(timeout_s, observe), V2ProtoPayloads()
     else:
         raise ValueError(f"no gRPC front door for protocol {protocol!r} (seldon, v2 or kfserving)")
-    return Walk(client, payloads, fan_out, inject_routing=inject_routing, log=log)
+    return Walk(client, payloads, inject_routing=inject_routing, log=log)
 
 
 def build_server(
@@ -93,14 +93,13 @@ def build_server(
     walk: Walk,
     protocol: str = "seldon",
     *,
-    threads: int = 10,
     max_message_size: int = MAX_MESSAGE,
     observe_server: ObserveServer | None = None,
-) -> grpc.Server:
-    """The front door for ``predictor``, walking it with ``walk`` (see ``make_walk``); ``threads``
-    serve calls at once; ``max_message_size`` bounds requests and answers (bytes)."""
-    server = grpc.server(
-        futures.ThreadPoolExecutor(threads, thread_name_prefix="executor-grpc"),
+) -> grpc.aio.Server:
+    """The front door for ``predictor``, walking it with ``walk`` (see ``make_walk``);
+    ``max_message_size`` bounds requests and answers (bytes). Call it in the running loop that
+    will serve it (a grpc.aio server belongs to its loop)."""
+    server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", max_message_size),
             ("grpc.max_send_message_length", max_message_size),
@@ -135,7 +134,7 @@ def failure_of(error: WalkError) -> Failure:
     return Failure(CODES.get(error.status, grpc.StatusCode.INTERNAL), error.message)
 
 
-def request_context(context: grpc.ServicerContext) -> tuple[CallContext, str]:
+def request_context(context: grpc.aio.ServicerContext) -> tuple[CallContext, str]:
     """The client's metadata with keys lower-cased and ``seldon-puid`` set (the client's if it
     sent a non-empty one, else a new UUID4), its deadline, and that puid."""
     metadata = [(key.lower(), value) for key, value in context.invocation_metadata() or ()]
@@ -164,37 +163,48 @@ class FrontDoor:
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    def _handler(self, service: str, methods: list[tuple[str, Callable, Any, Any]]) -> grpc.GenericRpcHandler:
+    def _handler(self, service: str, methods: list[tuple[str, Handle, Any, Any]]) -> grpc.GenericRpcHandler:
         """``service``'s RPCs: (method, handle, request type, answer type) each."""
         return grpc.method_handlers_generic_handler(
             service, {name: self._unary(f"/{service}/{name}", *rest) for name, *rest in methods}
         )
 
-    def _unary(
-        self, full: str, handle: Callable, request_type: Any, answer_type: Any
-    ) -> grpc.RpcMethodHandler:
-        def run(request: Any, context: grpc.ServicerContext) -> Any:
+    def _unary(self, full: str, handle: Handle, request_type: Any, answer_type: Any) -> grpc.RpcMethodHandler:
+        async def run(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            # Observed before answering: an abort sends the status at once, the client may be
+            # reading the metrics next.
             started = time.perf_counter()
-            code = grpc.StatusCode.OK
             try:
-                return handle(request, context)
+                answer = await handle(request, context)
             except (Failure, WalkError) as error:
                 failure = failure_of(error) if isinstance(error, WalkError) else error
-                code = failure.code
-                context.abort(failure.code, failure.details)
+                code, details = failure.code, failure.details
+            except asyncio.CancelledError:  # the client went away, or its deadline passed
+                left = context.time_remaining()
+                late = left is not None and left <= 0
+                self._observe(
+                    full, grpc.StatusCode.DEADLINE_EXCEEDED if late else grpc.StatusCode.CANCELLED, started
+                )
+                raise
             except Exception as error:  # a bug here: the client still gets a status saying so
                 logger.exception("%s failed", full)
                 code = grpc.StatusCode.INTERNAL
-                context.abort(code, f"executor error: {type(error).__name__}: {error}")
-            finally:
-                if self.observe is not None:
-                    self.observe(full, "unary", code_name(code), time.perf_counter() - started)
+                details = f"executor error: {type(error).__name__}: {error}"
+            else:
+                self._observe(full, grpc.StatusCode.OK, started)
+                return answer
+            self._observe(full, code, started)
+            await context.abort(code, details)
 
         return grpc.unary_unary_rpc_method_handler(
             run,
             request_deserializer=request_type.FromString,
             response_serializer=answer_type.SerializeToString,
         )
+
+    def _observe(self, full: str, code: grpc.StatusCode, started: float) -> None:
+        if self.observe is not None:
+            self.observe(full, "unary", code_name(code), time.perf_counter() - started)
 
     def _node(self, name: str) -> Node:
         node = self.predictor.node(name)
@@ -215,43 +225,47 @@ class FrontDoor:
             ],
         )
 
-    def predict(self, request: pb.SeldonMessage, context: grpc.ServicerContext) -> pb.SeldonMessage:
+    async def predict(self, request: pb.SeldonMessage, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
         call, puid = request_context(context)
-        context.send_initial_metadata(((PUID, puid),))
-        return self.walk.predict(self.predictor.graph, request, walk_request(call))
+        await context.send_initial_metadata(((PUID, puid),))
+        return await self.walk.predict(self.predictor.graph, request, walk_request(call))
 
-    def feedback(self, request: pb.Feedback, context: grpc.ServicerContext) -> pb.SeldonMessage:
+    async def feedback(self, request: pb.Feedback, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
         """The root's feedback answer; an empty message when the root takes no feedback (the walk
         then answers the feedback itself, which is not a SeldonMessage)."""
         call, puid = request_context(context)
-        context.send_initial_metadata(((PUID, puid),))
-        answer = self.walk.feedback(self.predictor.graph, request, walk_request(call))
+        await context.send_initial_metadata(((PUID, puid),))
+        answer = await self.walk.feedback(self.predictor.graph, request, walk_request(call))
         return answer if isinstance(answer, pb.SeldonMessage) else pb.SeldonMessage()
 
-    def model_metadata(
-        self, request: pb.SeldonModelMetadataRequest, context: grpc.ServicerContext
+    async def model_metadata(
+        self, request: pb.SeldonModelMetadataRequest, context: grpc.aio.ServicerContext
     ) -> pb.SeldonModelMetadata:
         node = self._node(request.name)
         call, _ = request_context(context)
-        return self.walk.call(node, "metadata", None, call)
+        return await self.walk.call(node, "metadata", None, call)
 
-    def graph_metadata(
-        self, request: empty_pb2.Empty, context: grpc.ServicerContext
+    async def graph_metadata(
+        self, request: empty_pb2.Empty, context: grpc.aio.ServicerContext
     ) -> pb.SeldonGraphMetadata:
         call, _ = request_context(context)
 
-        def fetch(node: Node) -> Mapping[str, Any]:
-            answer = self.walk.call(node, "metadata", None, call)
+        async def fetch(node: Node) -> Mapping[str, Any]:
+            answer = await self.walk.call(node, "metadata", None, call)
             return json_format.MessageToDict(answer, preserving_proto_field_name=True)
 
-        metadata = build_graph_metadata(self.predictor, fetch)
+        metadata = await build_graph_metadata(self.predictor, fetch)
         return graph_metadata_message(metadata)
 
     # -- inference.GRPCInferenceService --------------------------------------------------------
 
     def v2_handler(self) -> grpc.GenericRpcHandler:
-        live = lambda *_: v2.ServerLiveResponse(live=True)  # noqa: E731
-        ready = lambda *_: v2.ServerReadyResponse(ready=True)  # noqa: E731
+        async def live(*_: Any) -> v2.ServerLiveResponse:
+            return v2.ServerLiveResponse(live=True)
+
+        async def ready(*_: Any) -> v2.ServerReadyResponse:
+            return v2.ServerReadyResponse(ready=True)
+
         return self._handler(
             V2_SERVICE,
             [
@@ -265,35 +279,35 @@ class FrontDoor:
             ],
         )
 
-    def model_infer(
-        self, request: v2.ModelInferRequest, context: grpc.ServicerContext
+    async def model_infer(
+        self, request: v2.ModelInferRequest, context: grpc.aio.ServicerContext
     ) -> v2.ModelInferResponse:
         """The walk with the request's ``model_name`` naming the model on every node."""
         call, _ = request_context(context)
         call = CallContext(call.metadata, request.model_name or None, call.deadline)
-        answer = self.walk.predict(self.predictor.graph, request, walk_request(call))
+        answer = await self.walk.predict(self.predictor.graph, request, walk_request(call))
         return answer if isinstance(answer, v2.ModelInferResponse) else as_response(answer)
 
-    def model_ready(
-        self, request: v2.ModelReadyRequest, context: grpc.ServicerContext
+    async def model_ready(
+        self, request: v2.ModelReadyRequest, context: grpc.aio.ServicerContext
     ) -> v2.ModelReadyResponse:
         node = self._node(request.name)
         call, _ = request_context(context)
-        return self.walk.call(
+        return await self.walk.call(
             node, "status", request, CallContext(call.metadata, request.name, call.deadline)
         )
 
-    def v2_model_metadata(
-        self, request: v2.ModelMetadataRequest, context: grpc.ServicerContext
+    async def v2_model_metadata(
+        self, request: v2.ModelMetadataRequest, context: grpc.aio.ServicerContext
     ) -> v2.ModelMetadataResponse:
         node = self._node(request.name)
         call, _ = request_context(context)
-        return self.walk.call(
+        return await self.walk.call(
             node, "metadata", request, CallContext(call.metadata, request.name, call.deadline)
         )
 
 
-def _not_served(request: Any, context: grpc.ServicerContext) -> Any:
+async def _not_served(request: Any, context: grpc.aio.ServicerContext) -> Any:
     raise Failure(
         grpc.StatusCode.UNIMPLEMENTED,
         "the executor serves only ModelInfer, ModelReady, "

@@ -1,29 +1,29 @@
-"""A small HTTP/1.1 client for node calls: kept-alive sockets per node, one ``sendall`` per
+"""A small asyncio HTTP/1.1 client for node calls: kept-alive connections per node, one write per
 request, answers read by llhttp (httptools).
 
 Why not urllib3 or http.client: a graph request makes one call per node, and their
 general-purpose machinery (URL parsing, header objects, the email parser) cost several times
-what the node itself spends on a small message (bench/README.md, "Inference graph"). This client
-does only what node calls need: POST or GET with a body, answers framed by Content-Length,
-chunks or the connection's end, and a deadline for the whole exchange.
+what the node itself spends on a small message (bench/README.md, "Inference graph"); and they
+block a thread per call, where a walk on the event loop waits on its nodes holding none. This
+client does only what node calls need: POST or GET with a body, answers framed by
+Content-Length, chunks or the connection's end, and a deadline for the whole exchange.
 
-A socket that sat idle in the pool may have been closed by the node (its keep-alive timeout); a
-call that finds it closed before any byte of the answer came is sent again once on a new
-connection: the node never read it.
+A connection that sat idle in the pool may have been closed by the node (its keep-alive
+timeout); a call that finds it closed before any byte of the answer came is sent again once on
+a new connection: the node never read it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
-import threading
-import time
 from collections.abc import Iterable
 
 import httptools
 
 #: Idle connections kept per node address (more may open under load; these are reused).
 POOL_SIZE = 32
-_RECV = 256 * 1024
+TIMED_OUT = "context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
 
 
 class HttpError(Exception):
@@ -37,44 +37,114 @@ class HttpError(Exception):
 class Answer:
     """A node's answer: status, headers (lower-case names) and the whole body."""
 
-    __slots__ = ("body", "headers", "keep_alive", "parser", "status", "_chunks", "_done", "_headers_done")
+    __slots__ = ("body", "headers", "keep_alive", "status")
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes, keep_alive: bool) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.keep_alive = keep_alive
+
+
+class _Stale(Exception):
+    """The connection was closed before any byte of the answer: the node never read the call."""
+
+
+class _Connection(asyncio.Protocol):
+    """One kept-alive connection to a node; at most one exchange at a time."""
 
     def __init__(self) -> None:
-        self.status = 0
-        self.headers: dict[str, str] = {}
-        self.body = b""
-        self.keep_alive = True
-        self._chunks: list[bytes] = []
-        self._done = False
-        self._headers_done = False
+        self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
+        self.waiter: asyncio.Future[Answer] | None = None
+        self.open = True
+        self._clear()
 
-    # httptools callbacks
+    def _clear(self) -> None:
+        self.headers: dict[str, str] = {}
+        self.chunks: list[bytes] = []
+        self.received = False
+        self.headers_done = False
+        self.keep_alive = True
+
+    def send(self, data: bytes, waiter: asyncio.Future[Answer]) -> None:
+        self._clear()
+        self.waiter = waiter
+        assert self.transport is not None
+        self.transport.write(data)
+
+    # asyncio
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.received = True
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            self._fail(HttpError(f"malformed HTTP response: {exc}"))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.open = False
+        if self.waiter is None or self.waiter.done():
+            return
+        if not self.received:
+            self._fail(_Stale())
+        elif (
+            self.headers_done
+            and "content-length" not in self.headers
+            and "transfer-encoding" not in self.headers
+        ):
+            self.keep_alive = False  # the body ran to the connection's end
+            self._finish()
+        else:
+            self._fail(HttpError("unexpected EOF: the node closed the connection mid-answer"))
+
+    # httptools
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
 
     def on_headers_complete(self) -> None:
-        self._headers_done = True
-        self.status = self.parser.get_status_code()
-        self.keep_alive = self.parser.should_keep_alive()  # only known while the parser is here
+        self.headers_done = True
+        self.keep_alive = self.parser.should_keep_alive()
 
     def on_body(self, body: bytes) -> None:
-        self._chunks.append(body)
+        self.chunks.append(body)
 
     def on_message_complete(self) -> None:
-        self._done = True
+        self._finish()
+
+    def _finish(self) -> None:
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None and not waiter.done():
+            answer = Answer(
+                self.parser.get_status_code(), self.headers, b"".join(self.chunks), self.keep_alive
+            )
+            waiter.set_result(answer)
+
+    def _fail(self, error: Exception) -> None:
+        waiter, self.waiter = self.waiter, None
+        self.open = False
+        if self.transport is not None:
+            self.transport.close()
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(error)
+
+    def close(self) -> None:
+        self.open = False
+        if self.transport is not None:
+            self.transport.close()
 
 
 class NodeHttp:
-    """Keep-alive connections to every node, shared by the threads of one process."""
+    """Keep-alive connections to every node, shared by every request of one event loop."""
 
     def __init__(self, timeout_s: float | None = None, pool_size: int = POOL_SIZE) -> None:
         self.timeout_s = timeout_s
         self.pool_size = pool_size
-        self._idle: dict[tuple[str, int], list[socket.socket]] = {}
-        self._lock = threading.Lock()
+        self._idle: dict[tuple[str, int], list[_Connection]] = {}
 
-    def request(
+    async def request(
         self,
         method: str,
         host: str,
@@ -84,66 +154,65 @@ class NodeHttp:
         body: bytes | None = None,
     ) -> Answer:
         """One exchange; HttpError when no answer came (the message names the cause)."""
-        deadline = time.monotonic() + self.timeout_s if self.timeout_s else None
         head = [f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"]
         head.extend(f"{name}: {value}\r\n" for name, value in headers)
         if body is not None:
             head.append(f"Content-Length: {len(body)}\r\n")
         head.append("\r\n")
         data = "".join(head).encode("latin-1") + (body or b"")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout_s if self.timeout_s else None
         address = (host, port)
-        sock, reused = self._take(address, deadline)
+        connection, reused = self._take(address)
+        if connection is None:
+            connection = await self._connect(address, deadline)
         try:
-            answer = self._exchange(sock, data, deadline, method)
+            answer = await self._exchange(connection, data, deadline)
         except _Stale:
-            sock.close()
             if not reused:
                 raise HttpError("connection closed by the node before it answered") from None
-            sock, _ = self._connect(address, deadline), False
+            connection = await self._connect(address, deadline)
             try:
-                answer = self._exchange(sock, data, deadline, method)
+                answer = await self._exchange(connection, data, deadline)
             except _Stale:
-                sock.close()
                 raise HttpError("connection closed by the node before it answered") from None
-            except BaseException:
-                sock.close()
-                raise
-        except BaseException:
-            sock.close()
-            raise
-        if answer.keep_alive:
-            self._give(address, sock)
+        if answer.keep_alive and connection.open:
+            self._give(address, connection)
         else:
-            sock.close()
+            connection.close()
         return answer
 
     def close(self) -> None:
-        with self._lock:
-            for sockets in self._idle.values():
-                for sock in sockets:
-                    sock.close()
-            self._idle.clear()
+        for connections in self._idle.values():
+            for connection in connections:
+                connection.close()
+        self._idle.clear()
 
     # -- connections ------------------------------------------------------------------------
 
-    def _take(self, address: tuple[str, int], deadline: float | None) -> tuple[socket.socket, bool]:
-        with self._lock:
-            idle = self._idle.get(address)
-            if idle:
-                return idle.pop(), True
-        return self._connect(address, deadline), False
+    def _take(self, address: tuple[str, int]) -> tuple[_Connection | None, bool]:
+        idle = self._idle.get(address)
+        while idle:
+            connection = idle.pop()
+            if connection.open:
+                return connection, True
+        return None, False
 
-    def _give(self, address: tuple[str, int], sock: socket.socket) -> None:
-        with self._lock:
-            idle = self._idle.setdefault(address, [])
-            if len(idle) < self.pool_size:
-                idle.append(sock)
-                return
-        sock.close()
+    def _give(self, address: tuple[str, int], connection: _Connection) -> None:
+        idle = self._idle.setdefault(address, [])
+        if len(idle) < self.pool_size:
+            idle.append(connection)
+        else:
+            connection.close()
 
-    def _connect(self, address: tuple[str, int], deadline: float | None) -> socket.socket:
+    async def _connect(self, address: tuple[str, int], deadline: float | None) -> _Connection:
+        loop = asyncio.get_running_loop()
         try:
-            sock = socket.create_connection(address, timeout=_remaining(deadline))
+            connecting = loop.create_connection(_Connection, *address)
+            if deadline is None:
+                _, connection = await connecting
+            else:
+                _, connection = await asyncio.wait_for(connecting, max(0.0, deadline - loop.time()))
         except TimeoutError:
             raise HttpError(
                 "dial: i/o timeout (Client.Timeout exceeded while awaiting headers)", True
@@ -152,54 +221,29 @@ class NodeHttp:
             raise HttpError("connect: connection refused") from None
         except OSError as exc:
             raise HttpError(f"dial: {exc.strerror or exc}") from None
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return sock
+        sock = connection.transport.get_extra_info("socket") if connection.transport else None
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection
 
     # -- one exchange ----------------------------------------------------------------------
 
-    def _exchange(self, sock: socket.socket, data: bytes, deadline: float | None, method: str) -> Answer:
-        answer = Answer()
-        parser = answer.parser
-        received = False
+    async def _exchange(self, connection: _Connection, data: bytes, deadline: float | None) -> Answer:
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[Answer] = loop.create_future()
+        timer = None
+        if deadline is not None:
+            left = deadline - loop.time()
+            if left <= 0:
+                connection.close()
+                raise HttpError(TIMED_OUT, True)
+            timer = loop.call_at(deadline, connection._fail, HttpError(TIMED_OUT, True))
         try:
-            sock.settimeout(_remaining(deadline))
-            sock.sendall(data)
-            while not answer._done:
-                if deadline is not None:
-                    sock.settimeout(_remaining(deadline))
-                chunk = sock.recv(_RECV)
-                if not chunk:
-                    if not received:
-                        raise _Stale
-                    if answer._headers_done and "content-length" not in answer.headers:
-                        answer.keep_alive = False  # the body ran to the connection's end
-                        break
-                    raise HttpError("unexpected EOF: the node closed the connection mid-answer")
-                received = True
-                parser.feed_data(chunk)
-        except TimeoutError:
-            raise HttpError(
-                "context deadline exceeded (Client.Timeout exceeded while awaiting headers)", True
-            ) from None
-        except (BrokenPipeError, ConnectionResetError) as exc:
-            if not received:
-                raise _Stale from None
-            raise HttpError(f"read: {exc.strerror or exc}") from None
-        except httptools.HttpParserError as exc:
-            raise HttpError(f"malformed HTTP response: {exc}") from None
-        answer.body = b"".join(answer._chunks)
-        answer.parser = None  # no cycle left behind
-        return answer
-
-
-class _Stale(Exception):
-    """The connection was closed before any byte of the answer: the node never read the call."""
-
-
-def _remaining(deadline: float | None) -> float | None:
-    if deadline is None:
-        return None
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise HttpError("context deadline exceeded (Client.Timeout exceeded while awaiting headers)", True)
-    return left
+            connection.send(data, waiter)
+            return await waiter
+        except asyncio.CancelledError:
+            connection.close()  # an answer may still come: this connection is not reusable
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()

@@ -1,7 +1,7 @@
 """Calls to graph nodes over REST, on pooled keep-alive connections (spec 3.6, 5.1-5.3).
 
 Kept-alive connections per node address (http_client.py), shared by every request of the
-executor, so a walk opens no connection once the pool is warm. A node's non-200 answer keeps its
+executor's event loop, so a walk opens no connection once the pool is warm. A node's non-200 answer keeps its
 status and body (the client gets them); a failed call (refused, reset, timed out) is a 500 whose
 text says which call failed, in the original's words where they help
 (``Post "http://h:p/predict": ...``).
@@ -93,7 +93,7 @@ class RestNodeClient:
         path = path.format(name=model_name or node.name)
         return f"http://{endpoint.service_host}:{endpoint.http_port}{path}"
 
-    def __call__(self, node: Node, purpose: str, message: Body | None, context: Any) -> Body:
+    async def __call__(self, node: Node, purpose: str, message: Body | None, context: Any) -> Body:
         if isinstance(context, Incoming):
             model_name = context.model_name
             headers = dict(context.headers)
@@ -114,7 +114,7 @@ class RestNodeClient:
                 headers[HEADER_LENGTH] = str(message.header_length)
         started = time.perf_counter()
         try:
-            answer = self._http.request(
+            answer = await self._http.request(
                 method, endpoint.service_host, endpoint.http_port, path, headers.items(), body
             )
         except HttpError as exc:

@@ -1,28 +1,26 @@
-"""The executor's REST front door (spec 3.1-3.3, 3.5, 3.7, 5, 6, 9): a WSGI app for Gunicorn.
+"""The executor's REST front door (spec 3.1-3.3, 3.5, 3.7, 5, 6, 9): the handler the event-loop
+HTTP server (http_server.py) runs for each request.
 
 Bodies are not parsed: a request's bytes, content type and encoding go to the first node as they
-came, and the last node's answer goes back the same way. That is why this is a plain WSGI
-callable and not a Flask app: there is nothing to decode, and each request saves Flask's
-request and response objects. Every matched route gets the original's headers (``Seldon-Puid``,
-CloudEvents, nosniff, CORS; an ``OPTIONS`` preflight stops there); an unknown path is a 404 and
-a known path with the wrong method a 405, both without them, as there.
+came, and the last node's answer goes back the same way. Every matched route gets the original's
+headers (``Seldon-Puid``, CloudEvents, nosniff, CORS; an ``OPTIONS`` preflight stops there); an
+unknown path is a 404 and a known path with the wrong method a 405, both without them, as there.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
-from concurrent import futures
 from dataclasses import dataclass
 from typing import Any
 
 from seldon_wrapper.executor.graph import Predictor
 from seldon_wrapper.executor.graph_metadata import build_graph_metadata, to_json
+from seldon_wrapper.executor.http_server import HttpRequest, HttpResponse
 from seldon_wrapper.executor.readiness import graph_ready
 from seldon_wrapper.executor.rest_client import (
     HEADER_LENGTH,
@@ -39,16 +37,6 @@ from seldon_wrapper.executor.walk import Request, Walk, WalkError
 
 logger = logging.getLogger(__name__)
 
-STATUS_LINES = {
-    200: "200 OK",
-    400: "400 Bad Request",
-    404: "404 Not Found",
-    405: "405 Method Not Allowed",
-    411: "411 Length Required",
-    413: "413 Content Too Large",
-    500: "500 Internal Server Error",
-    503: "503 Service Unavailable",
-}
 SKIP_LOGGING_VALUES = ("true", "on", "1")
 ANY = None  # a route answering every method
 
@@ -117,7 +105,8 @@ def error_body(message: str, code: int = 500) -> bytes:
 
 
 class ExecutorApp:
-    """The WSGI app; one per REST worker process (its pools and threads start on first use)."""
+    """The request handler; one per REST worker process (its walk and connections are made
+    there, on first use, in that process's event loop)."""
 
     def __init__(
         self,
@@ -125,7 +114,7 @@ class ExecutorApp:
         settings: ExecutorSettings,
         metrics: Any = None,
         payload_logger: Any = None,
-        started: Callable[[], bool] | None = None,
+        started: Any = None,
     ) -> None:
         self.predictor = predictor
         self.started = started  # False while the executor still starts its components
@@ -136,28 +125,26 @@ class ExecutorApp:
         self.routes = routes(settings.protocol, settings.prometheus_path)
         self.exact = {route.path: route for route in self.routes if "{model}" not in route.path}
         self._walk: Walk | None = None
-        self._lock = threading.Lock()
 
     # -- per-process state ------------------------------------------------------------------
 
     @property
     def walk(self) -> Walk:
-        """Built on first use, in the worker: a forked copy of a pool or a thread is no good."""
+        """Built on first use, in the worker: a forked copy of a connection is no good."""
         if self._walk is None:
-            with self._lock:
-                if self._walk is None:
-                    observe = self.metrics.client if self.metrics is not None else None
-                    client = RestNodeClient(
-                        self.settings.rest_timeout_s,
-                        pool_size=max(16, self.settings.rest_threads),
-                        paths=V2_PATHS if self.v2 else PATHS,
-                        observe=observe,
-                    )
-                    fan_out = futures.ThreadPoolExecutor(max(4, self.settings.rest_threads), "walk")
-                    payloads = V2RestPayloads() if self.v2 else SeldonRestPayloads()
-                    log = self._log if self.payload_logger is not None else None
-                    self._walk = Walk(client, payloads, fan_out, self.settings.routing_injection, log=log)
+            observe = self.metrics.client if self.metrics is not None else None
+            client = RestNodeClient(
+                self.settings.rest_timeout_s, paths=V2_PATHS if self.v2 else PATHS, observe=observe
+            )
+            payloads = V2RestPayloads() if self.v2 else SeldonRestPayloads()
+            log = self._log if self.payload_logger is not None else None
+            self._walk = Walk(client, payloads, self.settings.routing_injection, log=log)
         return self._walk
+
+    def close(self) -> None:
+        """The worker is stopping: its kept-alive node connections go."""
+        if self._walk is not None:
+            self._walk.call.close()
 
     def _log(self, node: Any, kind: str, message: Body, request: Request) -> None:
         from seldon_wrapper.executor.payload_logger import wants
@@ -168,18 +155,17 @@ class ExecutorApp:
                 node, kind, message.data, message.content_type, message.content_encoding, puid
             )
 
-    # -- WSGI ---------------------------------------------------------------------------------
+    # -- requests -------------------------------------------------------------------------------
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO") or "/"
-        method = environ.get("REQUEST_METHOD", "GET").upper()
+    async def __call__(self, request: HttpRequest) -> HttpResponse:
+        path, method = request.path, request.method.upper()
         route, match = self._match(path)
         if route is None:
-            return _plain(start_response, "404 Not Found", b"404 page not found\n")
+            return _plain(404, b"404 page not found\n")
         if route.methods is not None and method not in route.methods:
-            return _plain(start_response, "405 Method Not Allowed", b"")
+            return _plain(405, b"")
         started = time.perf_counter()
-        headers = _request_headers(environ)
+        headers = dict(request.headers)
         puid = headers.get("Seldon-Puid") or str(uuid.uuid4())
         headers["Seldon-Puid"] = puid
         out = [("Seldon-Puid", puid)]
@@ -198,10 +184,9 @@ class ExecutorApp:
         out.append(("Access-Control-Allow-Origin", self.settings.cors_origins))
         out.append(("Access-Control-Allow-Headers", self.settings.cors_headers))
         if method == "OPTIONS" and route.methods is not None:
-            start_response("200 OK", [*out, ("Content-Length", "0")])
-            return [b""]
+            return HttpResponse(200, out)
         try:
-            answer = getattr(self, "_" + route.handler)(environ, headers, match)
+            answer = await getattr(self, "_" + route.handler)(request, headers, match)
         except WalkError as exc:
             answer = self._failure(exc)
         except Exception as exc:  # our own bug: one line, the client gets the error body
@@ -214,13 +199,18 @@ class ExecutorApp:
             out.append(("Content-Encoding", answer.content_encoding))
         if answer.header_length is not None:
             out.append((HEADER_LENGTH, str(answer.header_length)))
-        out.append(("Content-Length", str(len(answer.body))))
-        start_response(STATUS_LINES.get(answer.status) or f"{answer.status} Status", out)
         if route.service is not None and self.metrics is not None:
             self.metrics.server(
                 route.service, method.lower(), str(answer.status), time.perf_counter() - started
             )
-        return [answer.body]
+        return HttpResponse(answer.status, out, answer.body)
+
+    def refuse(self, status: int, message: str, request: HttpRequest | None) -> HttpResponse:
+        """A request the server refused by a limit (413, 408, 431, 400): the error body of the
+        protocol the path speaks."""
+        v2 = self.v2 if request is None else request.path.startswith("/v2/")
+        answer = self._failure(WalkError(message, status=status), v2=v2)
+        return HttpResponse(answer.status, [("Content-Type", "application/json")], answer.body)
 
     def _match(self, path: str) -> tuple[Route | None, dict[str, str]]:
         route = self.exact.get(path)
@@ -232,61 +222,42 @@ class ExecutorApp:
                 return route, match.groupdict()
         return None, {}
 
-    def _failure(self, exc: WalkError) -> Answer:
+    def _failure(self, exc: WalkError, v2: bool | None = None) -> Answer:
         payload = exc.payload
         if isinstance(payload, Body):  # a node's own error answer, passed through
             data = payload.data if payload.content_encoding else html_escape(payload.data)
             return Answer(exc.status, data, payload.content_type or None, payload.content_encoding)
         if exc.status >= 500:
             logger.warning("Request failed: %s", exc.message)
-        if self.v2:  # V2 clients read errors as {"error": ...}
+        if self.v2 if v2 is None else v2:  # V2 clients read errors as {"error": ...}
             body = json.dumps({"error": exc.message}, separators=(",", ":")).encode()
             return Answer(exc.status, html_escape(body), "application/json")
         return Answer(exc.status, html_escape(error_body(exc.message, exc.status)), "application/json")
 
     # -- handlers ---------------------------------------------------------------------------
 
-    def _read(self, environ: dict[str, Any]) -> bytes:
-        limit = self.settings.max_request_size
-        length = environ.get("CONTENT_LENGTH")
-        stream = environ["wsgi.input"]
-        if length:
-            try:
-                size = int(length)
-            except ValueError:
-                raise WalkError("Content-Length is not a number", status=400) from None
-            if size > limit:
-                raise WalkError(
-                    f"request body of {size} bytes is over the limit of {limit} bytes", status=413
-                )
-            return stream.read(size)
-        data = stream.read(limit + 1)  # chunked: read up to the limit and one byte more
-        if len(data) > limit:
-            raise WalkError(f"request body is over the limit of {limit} bytes", status=413)
-        return data
-
-    def _incoming(self, environ: dict[str, Any], headers: dict[str, str]) -> tuple[Body, Request]:
+    def _incoming(self, request: HttpRequest, headers: dict[str, str]) -> tuple[Body, Request]:
         split = headers.get(HEADER_LENGTH)
         if split is not None and not split.isdigit():
             raise WalkError(f"{HEADER_LENGTH} must be a number of bytes", status=400)
         body = Body(
-            self._read(environ),
-            environ.get("CONTENT_TYPE", ""),
-            environ.get("HTTP_CONTENT_ENCODING") or None,
+            request.body,
+            headers.get("Content-Type", ""),
+            headers.get("Content-Encoding") or None,
             int(split) if split is not None else None,
         )
         skip = headers.get("Seldon-Skip-Logging", "").lower() in SKIP_LOGGING_VALUES
         return body, Request(Incoming(_forwarded(headers)), log=not skip)
 
-    def _predict(self, environ: dict[str, Any], headers: dict[str, str], match: dict[str, str]) -> Answer:
-        body, request = self._incoming(environ, headers)
-        request.context.model_name = match.get("model")
-        answer = self.walk.predict(self.predictor.graph, body, request)
+    async def _predict(self, request: HttpRequest, headers: dict[str, str], match: dict[str, str]) -> Answer:
+        body, walk_request = self._incoming(request, headers)
+        walk_request.context.model_name = match.get("model")
+        answer = await self.walk.predict(self.predictor.graph, body, walk_request)
         return _success(answer)
 
-    def _feedback(self, environ: dict[str, Any], headers: dict[str, str], match: dict[str, str]) -> Answer:
-        body, request = self._incoming(environ, headers)
-        answer = self.walk.feedback(self.predictor.graph, body, request)
+    async def _feedback(self, request: HttpRequest, headers: dict[str, str], match: dict[str, str]) -> Answer:
+        body, walk_request = self._incoming(request, headers)
+        answer = await self.walk.feedback(self.predictor.graph, body, walk_request)
         return _success(answer)
 
     def _node(self, name: str) -> Any:
@@ -295,47 +266,53 @@ class ExecutorApp:
             raise WalkError(f"Failed to find model {name}", status=404)
         return node
 
-    def _node_status(self, environ: dict[str, Any], headers: dict[str, str], match: dict[str, str]) -> Answer:
-        return self._ask_node(match["model"], "status", headers)
-
-    def _node_metadata(
-        self, environ: dict[str, Any], headers: dict[str, str], match: dict[str, str]
+    async def _node_status(
+        self, request: HttpRequest, headers: dict[str, str], match: dict[str, str]
     ) -> Answer:
-        return self._ask_node(match["model"], "metadata", headers)
+        return await self._ask_node(match["model"], "status", headers)
 
-    def _ask_node(self, name: str, purpose: str, headers: dict[str, str]) -> Answer:
+    async def _node_metadata(
+        self, request: HttpRequest, headers: dict[str, str], match: dict[str, str]
+    ) -> Answer:
+        return await self._ask_node(match["model"], "metadata", headers)
+
+    async def _ask_node(self, name: str, purpose: str, headers: dict[str, str]) -> Answer:
         """One node's own answer to a GET (V2 calls it by the name in the path)."""
         context = Incoming(_forwarded(headers), name if self.v2 else None)
-        return _success(self.walk.call(self._node(name), purpose, None, context))
+        return _success(await self.walk.call(self._node(name), purpose, None, context))
 
-    def _graph_metadata(
-        self, environ: dict[str, Any], headers: dict[str, str], match: dict[str, str]
+    async def _graph_metadata(
+        self, request: HttpRequest, headers: dict[str, str], match: dict[str, str]
     ) -> Answer:
         context = Incoming(_forwarded(headers))
 
-        def fetch(node: Any) -> Any:
-            answer = self.walk.call(node, "metadata", None, context)
+        async def fetch(node: Any) -> Any:
+            answer = await self.walk.call(node, "metadata", None, context)
             try:
                 return json.loads(answer.data)
             except ValueError:
                 raise WalkError(f"metadata of node {node.name!r} is not JSON") from None
 
-        metadata = build_graph_metadata(self.predictor, fetch)
+        metadata = await build_graph_metadata(self.predictor, fetch)
         return Answer(200, html_escape(to_json(metadata)), "application/json")
 
-    def _live(self, environ: dict[str, Any], headers: dict[str, str], match: dict[str, str]) -> Answer:
+    async def _live(self, request: HttpRequest, headers: dict[str, str], match: dict[str, str]) -> Answer:
         return Answer(200)
 
-    def _ready(self, environ: dict[str, Any], headers: dict[str, str], match: dict[str, str]) -> Answer:
+    async def _ready(self, request: HttpRequest, headers: dict[str, str], match: dict[str, str]) -> Answer:
         if self.started is not None and not self.started():
             return Answer(503)
-        ready = graph_ready(self.predictor, self.settings.full_health_checks, self.settings.protocol)
+        # Dials every node and may wait on a remote one: not on the loop, which serves the rest.
+        ready = await asyncio.get_running_loop().run_in_executor(
+            None, graph_ready, self.predictor, self.settings.full_health_checks, self.settings.protocol
+        )
         return Answer(200 if ready else 503)
 
-    def _metrics(self, environ: dict[str, Any], headers: dict[str, str], match: dict[str, str]) -> Answer:
+    async def _metrics(self, request: HttpRequest, headers: dict[str, str], match: dict[str, str]) -> Answer:
         if self.metrics is None:
             return Answer(404, b"metrics are off\n", "text/plain; charset=utf-8")
-        return Answer(200, self.metrics.exposition(), "text/plain; version=0.0.4; charset=utf-8")
+        exposition = await asyncio.get_running_loop().run_in_executor(None, self.metrics.exposition)
+        return Answer(200, exposition, "text/plain; version=0.0.4; charset=utf-8")
 
 
 def _success(message: Body) -> Answer:
@@ -346,21 +323,9 @@ def _success(message: Body) -> Answer:
     return Answer(200, html_escape(message.data), message.content_type or None)
 
 
-def _plain(start_response: Callable[..., Any], status: str, body: bytes) -> list[bytes]:
-    headers = [("Content-Length", str(len(body)))]
-    if body:
-        headers.append(("Content-Type", "text/plain; charset=utf-8"))
-    start_response(status, headers)
-    return [body]
-
-
-def _request_headers(environ: dict[str, Any]) -> dict[str, str]:
-    """The client's headers by canonical name (``Seldon-Puid``), as Go's server would key them."""
-    headers = {}
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            headers["-".join(part.capitalize() for part in key[5:].split("_"))] = value
-    return headers
+def _plain(status: int, body: bytes) -> HttpResponse:
+    headers = [("Content-Type", "text/plain; charset=utf-8")] if body else []
+    return HttpResponse(status, headers, body)
 
 
 def _forwarded(headers: dict[str, str]) -> dict[str, str]:

@@ -31,10 +31,6 @@ from seldon_wrapper.serving import Children
 
 logger = logging.getLogger(__name__)
 
-#: How long a client may take to send a request's headers, then its body (keep-alive worker).
-READ_TIMEOUT_S = 30.0
-#: Calls the gRPC front door serves at once (each waits on its nodes, so not one per core).
-GRPC_THREADS = 32
 #: How often the supervisor looks at its processes (seconds).
 SUPERVISE_INTERVAL_S = 0.5
 
@@ -63,7 +59,7 @@ def protocol_of(settings: ExecutorSettings, predictor: Predictor) -> ExecutorSet
 
 
 class ExecutorRestApplication(BaseApplication):
-    """Gunicorn serving the executor's WSGI app with threads (a walk mostly waits on nodes)."""
+    """Gunicorn running the executor's event-loop workers (rest_worker.py)."""
 
     def __init__(self, app: Any, settings: ExecutorSettings) -> None:
         self.application = app
@@ -71,13 +67,13 @@ class ExecutorRestApplication(BaseApplication):
         super().__init__()
 
     def load_config(self) -> None:
+        from seldon_wrapper.executor.rest_worker import WORKER_CLASS
+
         settings = self.settings
         options = {
             "bind": f"{settings.host}:{settings.http_port}",
             "workers": settings.rest_workers,
-            "worker_class": "gthread",
-            "threads": settings.rest_threads,
-            "keepalive": 65,  # the original's idle timeout
+            "worker_class": WORKER_CLASS,
             "timeout": 0,  # a walk may wait on a slow node as long as the node-call timeout allows
             "graceful_timeout": max(1, round(settings.graceful_timeout_s)),
             "loglevel": settings.log_level.lower(),
@@ -85,8 +81,6 @@ class ExecutorRestApplication(BaseApplication):
             "logconfig_dict": logs.gunicorn_logconfig(settings.log_level, False),
             "worker_exit": lambda arbiter, worker: _close_logger(self.application),
         }
-        if settings.rest_threads == 1:
-            options.update(_keepalive_worker(settings))
         for key, value in options.items():
             if key in self.cfg.settings and value is not None:
                 self.cfg.set(key, value)
@@ -95,29 +89,6 @@ class ExecutorRestApplication(BaseApplication):
         # Each worker is a fork: its copy of multiprocessing's exit hook must not touch our helpers.
         atexit.unregister(multiprocessing.util._exit_function)
         return self.application
-
-
-def _keepalive_worker(settings: ExecutorSettings) -> dict[str, Any]:
-    """``--rest_threads 1``: the microservice's one-thread keep-alive worker (speedups/), which
-    costs a request far less CPU than Gunicorn's gthread worker but serves one request at a
-    time per process: for graphs of local CPU-bound classes, with ``--rest_workers`` processes."""
-    from seldon_wrapper.speedups.accept_board import AcceptBoard
-    from seldon_wrapper.speedups.keepalive import WORKER_CLASS, available, plain_refusal
-
-    if not available():
-        return {}
-    board = AcceptBoard() if settings.rest_workers > 1 else None
-    limits = {
-        "header_timeout": READ_TIMEOUT_S,
-        "body_timeout": READ_TIMEOUT_S,
-        "body_min_rate": 0,
-        "max_body": settings.max_request_size,
-    }
-
-    def configure(arbiter: Any, worker: Any) -> None:
-        worker.configure(limits, plain_refusal, lambda kind: None, lambda: None, board)
-
-    return {"worker_class": WORKER_CLASS, "pre_fork": configure}
 
 
 def _close_logger(app: Any) -> None:
@@ -132,7 +103,9 @@ def _payload_logger(settings: ExecutorSettings, metrics: Any) -> Any:
     return PayloadLogger(
         workers=settings.logger_workers,
         buffer_size=settings.log_work_buffer_size,
-        write_timeout_ms=settings.log_write_timeout_ms,
+        # Both front doors are event loops: waiting for room would hold every request in flight,
+        # so a full queue drops the event at once (--log_write_timeout_ms is not waited).
+        write_timeout_ms=0,
         source=settings.source_url,
         deployment=settings.sdep,
         namespace=settings.namespace,
@@ -238,39 +211,50 @@ def _serve_rest(app: Any, settings: ExecutorSettings) -> int:
 
 
 def _serve_grpc(predictor: Predictor, settings: ExecutorSettings, metrics: Any, payload_logger: Any) -> int:
-    """The gRPC front door, in its own process (grpc must not be initialised before a fork)."""
-    import threading
+    """The gRPC front door, in its own process (grpc must not be initialised before a fork): one
+    asyncio loop runs the grpc.aio server and every walk (no thread per request in flight).
+    SIGTERM/SIGINT stop it gracefully (``--graceful_timeout``); 1 if it cannot listen."""
+    import asyncio
 
     from seldon_wrapper.executor.grpc_server import build_server, make_walk
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    walk = make_walk(
-        settings.protocol,
-        timeout_s=settings.grpc_timeout_s,
-        observe=metrics.client,
-        inject_routing=settings.routing_injection,
-        log=_grpc_logger(payload_logger) if payload_logger is not None else None,
-    )
-    server = build_server(
-        predictor,
-        walk,
-        settings.protocol,
-        threads=GRPC_THREADS,
-        max_message_size=settings.grpc_max_message_size,
-        observe_server=metrics.server,
-    )
-    address = f"{settings.host}:{settings.grpc_port}"
-    if not server.add_insecure_port(address):
-        logger.error("gRPC server cannot listen on %s", address)
-        return 1
-    server.start()
-    stop.wait()
-    server.stop(settings.graceful_timeout_s).wait()
+    async def serve() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        walk = make_walk(
+            settings.protocol,
+            timeout_s=settings.grpc_timeout_s,
+            observe=metrics.client,
+            inject_routing=settings.routing_injection,
+            log=_grpc_logger(payload_logger) if payload_logger is not None else None,
+        )
+        server = build_server(
+            predictor,
+            walk,
+            settings.protocol,
+            max_message_size=settings.grpc_max_message_size,
+            observe_server=metrics.server,
+        )
+        address = f"{settings.host}:{settings.grpc_port}"
+        try:
+            bound = server.add_insecure_port(address)
+        except RuntimeError:  # grpc raises where it used to answer 0
+            bound = 0
+        if not bound:
+            logger.error("gRPC server cannot listen on %s", address)
+            return 1
+        await server.start()
+        await stop.wait()
+        await server.stop(settings.graceful_timeout_s)
+        await walk.call.close()
+        return 0
+
+    code = asyncio.run(serve())
     if payload_logger is not None:
         payload_logger.close()
-    return 0
+    return code
 
 
 def _grpc_logger(payload_logger: Any) -> Any:

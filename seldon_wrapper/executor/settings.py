@@ -32,6 +32,9 @@ ENVIRONMENT = (
     "SELDON_EXECUTOR_MAX_REQUEST_SIZE",
     "SELDON_EXECUTOR_REST_WORKERS",
     "SELDON_EXECUTOR_REST_THREADS",
+    "SELDON_EXECUTOR_REST_READ_TIMEOUT_MS",
+    "SELDON_EXECUTOR_REST_IDLE_TIMEOUT_MS",
+    "SELDON_EXECUTOR_REST_MAX_HEADER_BYTES",
 )
 DEFAULT_CORS_HEADERS = "Accept, Accept-Encoding, Authorization, Content-Length, Content-Type, X-CSRF-Token"
 DEFAULT_ANNOTATIONS_FILE = "/etc/podinfo/annotations"
@@ -90,7 +93,14 @@ class ExecutorSettings:
     grpc_max_message_size: int = 2**31 - 1
     max_request_size: int = DEFAULT_MAX_REQUEST_SIZE
     rest_workers: int = 1
+    #: Accepted for the commands that used it; the event-loop REST server has no threads to size.
     rest_threads: int = 32
+    #: A client's whole request must arrive within this once its first byte came (else 408), and
+    #: a kept-alive connection idle this long is closed; None: no limit.
+    rest_read_timeout_s: float | None = 30.0
+    rest_idle_timeout_s: float | None = 65.0
+    #: The largest request line plus headers (bytes); more is a 431.
+    rest_max_header_bytes: int = 64 * 1024
     component_start_timeout_s: float = 120.0
     host: str = "0.0.0.0"
 
@@ -161,6 +171,9 @@ FLAGS: dict[str, tuple[str, str]] = {
     "max_request_size": ("max_request_size", "int"),
     "rest_workers": ("rest_workers", "int"),
     "rest_threads": ("rest_threads", "int"),
+    "rest_read_timeout_ms": ("rest_read_timeout_s", "ms"),
+    "rest_idle_timeout_ms": ("rest_idle_timeout_s", "ms"),
+    "rest_max_header_bytes": ("rest_max_header_bytes", "int"),
     "component_start_timeout": ("component_start_timeout_s", "duration"),
     "host": ("host", "str"),
 }
@@ -255,13 +268,16 @@ def parse(argv: Sequence[str], env: Mapping[str, str] | None = None) -> Executor
         "cors_headers": env.get("CORS_ALLOWED_HEADERS") or DEFAULT_CORS_HEADERS,
         **_annotations(env.get("SELDON_ANNOTATIONS_FILE") or DEFAULT_ANNOTATIONS_FILE),
     }
-    for variable, name in (
-        ("SELDON_EXECUTOR_MAX_REQUEST_SIZE", "max_request_size"),
-        ("SELDON_EXECUTOR_REST_WORKERS", "rest_workers"),
-        ("SELDON_EXECUTOR_REST_THREADS", "rest_threads"),
+    for variable, name, kind in (
+        ("SELDON_EXECUTOR_MAX_REQUEST_SIZE", "max_request_size", "int"),
+        ("SELDON_EXECUTOR_REST_WORKERS", "rest_workers", "int"),
+        ("SELDON_EXECUTOR_REST_THREADS", "rest_threads", "int"),
+        ("SELDON_EXECUTOR_REST_READ_TIMEOUT_MS", "rest_read_timeout_s", "ms"),
+        ("SELDON_EXECUTOR_REST_IDLE_TIMEOUT_MS", "rest_idle_timeout_s", "ms"),
+        ("SELDON_EXECUTOR_REST_MAX_HEADER_BYTES", "rest_max_header_bytes", "int"),
     ):
         if env.get(variable):
-            values[name] = _convert(variable, "int", env[variable])
+            values[name] = _convert(variable, kind, env[variable])
     components: list[Binding] = []
     for name, raw in _tokens(argv):
         field_name, kind = FLAGS[name]
@@ -298,6 +314,7 @@ def parse(argv: Sequence[str], env: Mapping[str, str] | None = None) -> Executor
         "max_request_size",
         "rest_workers",
         "rest_threads",
+        "rest_max_header_bytes",
         "logger_workers",
         "log_work_buffer_size",
     ):

@@ -19,7 +19,7 @@ import grpc
 
 from seldon_wrapper.executor import walk
 from seldon_wrapper.executor.graph import Node
-from seldon_wrapper.executor.grpc_client import Channels, GrpcFailure, as_call_context
+from seldon_wrapper.executor.grpc_client import Channels, GrpcFailure, call_context
 from seldon_wrapper.executor.walk import WalkError
 from seldon_wrapper.proto import grpc_predict_v2_pb2 as v2
 
@@ -78,28 +78,31 @@ def _copy_parameters(source: Any, target: Any) -> None:
 
 class V2GrpcNodeClient(Channels):
     """``NodeClient`` for V2 over gRPC: ModelInfer for predict and the transforms, ModelReady
-    for status, ModelMetadata for metadata. ``context``: a ``CallContext`` (metadata and the
-    model-name override) or the metadata pairs alone."""
+    for status, ModelMetadata for metadata, each a grpc.aio call (see ``grpc_client``).
+    ``context``: a ``CallContext`` (metadata and the model-name override) or the metadata pairs
+    alone."""
 
-    def __call__(self, node: Node, purpose: str, message: Any, context: Any) -> Any:
-        call = as_call_context(context)
+    async def __call__(self, node: Node, purpose: str, message: Any, context: Any) -> Any:
+        call = call_context(context)
         name = call.model_name or node.name
         if purpose in INFER_PURPOSES:
             if not isinstance(message, v2.ModelInferRequest):
                 raise WalkError(f"node {node.name!r}: a V2 call needs a ModelInferRequest")
-            return self.invoke(
+            return await self.invoke(
                 node, name, INFER, _named(message, name), call, v2.ModelInferResponse.FromString
             )
         if purpose == "status":
             request = v2.ModelReadyRequest(name=name)
             if isinstance(message, v2.ModelReadyRequest):
                 request.version = message.version
-            return self.invoke(node, name, READY, request, call, v2.ModelReadyResponse.FromString, _serialize)
+            return await self.invoke(
+                node, name, READY, request, call, v2.ModelReadyResponse.FromString, _serialize
+            )
         if purpose == "metadata":
             request = v2.ModelMetadataRequest(name=name)
             if isinstance(message, v2.ModelMetadataRequest):
                 request.version = message.version
-            return self.invoke(
+            return await self.invoke(
                 node, name, METADATA, request, call, v2.ModelMetadataResponse.FromString, _serialize
             )
         if purpose in (walk.ROUTE, walk.AGGREGATE):

@@ -7,13 +7,17 @@ then the route (a router's answer, RANDOM_ABTEST, or all children at once), the 
 aggregate, transform-output; feedback goes to the children first, by the routing the response
 carried. Where the original panicked (a route outside the children, feedback routed to -2), the
 walk answers a 500 ``WalkError`` naming the node and the index.
+
+The walk is a coroutine: a request waiting on a node holds no thread, so one event loop keeps
+as many requests in flight as clients send (REST and gRPC front doors alike), and the children
+of an all-children node are awaited together.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
-from collections.abc import Callable, Mapping
-from concurrent import futures
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -46,7 +50,7 @@ class NodeClient(Protocol):
     """Calls one node; raises WalkError for a failed call (a node's non-200 answer keeps its
     status and body as ``payload``)."""
 
-    def __call__(self, node: Node, purpose: str, message: Any, context: Any) -> Any: ...
+    def __call__(self, node: Node, purpose: str, message: Any, context: Any) -> Awaitable[Any]: ...
 
 
 class Payloads(Protocol):
@@ -95,14 +99,12 @@ class Walk:
         self,
         call: NodeClient,
         payloads: Payloads,
-        fan_out: futures.Executor,
         inject_routing: bool = False,
         draw: Callable[[], float] = random.random,
         log: Logger | None = None,
     ) -> None:
         self.call = call
         self.payloads = payloads
-        self.fan_out = fan_out
         self.inject_routing = inject_routing
         self.draw = draw
         self.log = log
@@ -110,33 +112,37 @@ class Walk:
     def _logged(self, node: Node, request: Request) -> bool:
         return self.log is not None and request.log and node.logger is not None
 
-    def _step(self, node: Node, request: Request, message: Any, step: Callable[[Any], Any]) -> Any:
+    async def _step(
+        self, node: Node, request: Request, message: Any, step: Callable[[Any], Awaitable[Any]]
+    ) -> Any:
         """One step of a node (a call, or its children), logged as the original did: its input
         before, its answer after, each when the node's logger mode asks for it."""
         if not self._logged(node, request):
-            return step(message)
+            return await step(message)
         self.log(node, LOG_REQUEST, message, request)
-        answer = step(message)
+        answer = await step(message)
         self.log(node, LOG_RESPONSE, answer, request)
         return answer
 
     # -- predict ---------------------------------------------------------------------------
 
-    def predict(self, node: Node, message: Any, request: Request) -> Any:
+    async def predict(self, node: Node, message: Any, request: Request) -> Any:
         routing = request.routing
         if node.transforms_input:
             purpose = TRANSFORM_INPUT if node.input_path == "transform-input" else PREDICT
             routing[node.name] = ALL_CHILDREN
-            message = self._step(
+            message = await self._step(
                 node,
                 request,
                 self.payloads.chain(message),
                 lambda value: self.call(node, purpose, value, request.context),
             )
         if node.children:
-            message = self._step(node, request, message, lambda value: self._children(node, value, request))
+            message = await self._step(
+                node, request, message, lambda value: self._children(node, value, request)
+            )
         if node.transforms_output:
-            message = self._step(
+            message = await self._step(
                 node,
                 request,
                 self.payloads.chain(message),
@@ -146,9 +152,9 @@ class Walk:
             message = self.payloads.inject_routing(message, dict(routing))
         return message
 
-    def _route(self, node: Node, message: Any, request: Request) -> int:
+    async def _route(self, node: Node, message: Any, request: Request) -> int:
         if node.routes:
-            answer = self.call(node, ROUTE, message, request.context)
+            answer = await self.call(node, ROUTE, message, request.context)
             routes = self.payloads.routes(answer)
             if not routes:
                 raise WalkError(f"router {node.name!r} answered no route")
@@ -157,63 +163,40 @@ class Walk:
             return 0 if self.draw() < node.ratio_a else 1
         return ALL_CHILDREN
 
-    def _children(self, node: Node, message: Any, request: Request) -> Any:
-        route = self._route(node, message, request)
+    async def _children(self, node: Node, message: Any, request: Request) -> Any:
+        route = await self._route(node, message, request)
         request.routing[node.name] = route
         if route == NO_CHILDREN:
             return message
         if route == ALL_CHILDREN:
-            results = self._all(node.children, lambda child: self.predict(child, message, request))
+            results = await _all([self.predict(child, message, request) for child in node.children])
         else:
             if not 0 <= route < len(node.children):
                 raise WalkError(
                     f"router {node.name!r} chose route {route}, but it has {len(node.children)} "
                     f"children (routes 0 to {len(node.children) - 1}, -1 for all, -2 for none)"
                 )
-            results = [self.predict(node.children[route], message, request)]
+            results = [await self.predict(node.children[route], message, request)]
         if node.aggregates:
             request.routing[node.name] = ALL_CHILDREN
             combined = self.payloads.aggregate_request(results)
             if not self._logged(node, request):
-                return self.call(node, AGGREGATE, combined, request.context)
+                return await self.call(node, AGGREGATE, combined, request.context)
             self.log(node, LOG_REQUEST, message, request)  # the node's input, not the list
-            answer = self.call(node, AGGREGATE, combined, request.context)
+            answer = await self.call(node, AGGREGATE, combined, request.context)
             self.log(node, LOG_RESPONSE, answer, request)
             return answer
         return results[0]
 
-    def _all(self, children: tuple[Node, ...], run: Callable[[Node], Any]) -> list[Any]:
-        """Every child at once; the lowest-index failure wins, after all have finished.
-
-        Child 0 runs in this thread. A child still queued when this thread gets to it is taken
-        back and run here too: a node waiting for its children never waits on a queued task, so
-        nested fan-outs cannot fill the pool with waiting nodes and stall.
-        """
-        if len(children) == 1:
-            return [run(children[0])]
-        pending = [self.fan_out.submit(run, child) for child in children[1:]]
-        outcomes = [_outcome(run, children[0])]
-        for child, future in zip(children[1:], pending, strict=True):
-            if future.cancel():
-                outcomes.append(_outcome(run, child))
-            else:
-                futures.wait([future])
-                error = future.exception()
-                outcomes.append((None, error) if error is not None else (future.result(), None))
-        for _, error in outcomes:
-            if error is not None:
-                raise error
-        return [value for value, _ in outcomes]
-
     # -- feedback --------------------------------------------------------------------------
 
-    def feedback(self, node: Node, feedback: Any, request: Request) -> Any:
+    async def feedback(self, node: Node, feedback: Any, request: Request) -> Any:
         if node.children:
             route = self.payloads.feedback_route(feedback, node.name)
             if route == ALL_CHILDREN:
-                self._all(node.children, lambda child: self.feedback(child, feedback, request))
+                await _all([self.feedback(child, feedback, request) for child in node.children])
             elif 0 <= route < len(node.children):
-                self.feedback(node.children[route], feedback, request)
+                await self.feedback(node.children[route], feedback, request)
             else:
                 raise WalkError(
                     f"feedback for {node.name!r} is routed to {route}, "
@@ -222,12 +205,16 @@ class Walk:
         if self._logged(node, request):
             self.log(node, LOG_FEEDBACK, feedback, request)
         if node.takes_feedback:
-            return self.call(node, FEEDBACK, feedback, request.context)
+            return await self.call(node, FEEDBACK, feedback, request.context)
         return feedback
 
 
-def _outcome(run: Callable[[Node], Any], child: Node) -> tuple[Any, BaseException | None]:
-    try:
-        return run(child), None
-    except Exception as exc:
-        return None, exc
+async def _all(steps: list[Awaitable[Any]]) -> list[Any]:
+    """Every child at once; the lowest-index failure wins, after all have finished."""
+    if len(steps) == 1:
+        return [await steps[0]]
+    outcomes = await asyncio.gather(*steps, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return outcomes

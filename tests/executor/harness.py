@@ -3,7 +3,9 @@ the executor started on free 127.0.0.1 ports, and nodes that record what reaches
 
 from __future__ import annotations
 
+import asyncio
 import http.server
+import inspect
 import json
 import os
 import pathlib
@@ -162,4 +164,28 @@ class RecordingNode:
 def post(server: Server, path: str, payload: object | bytes, **kwargs) -> requests.Response:
     data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     headers = {"Content-Type": "application/json", **kwargs.pop("headers", {})}
-    return requests.post(server.url + path, data=data, headers=headers, timeout=30, **kwargs)
+    kwargs.setdefault("timeout", 30)
+    return requests.post(server.url + path, data=data, headers=headers, **kwargs)
+
+
+class OnLoop:
+    """An async client driven from a synchronous test: every call runs on one event loop of its
+    own, so the client's kept-alive connections live from call to call as in the executor."""
+
+    def __init__(self, target: object) -> None:
+        self._target = target
+        self._runner = asyncio.Runner()
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        return self._runner.run(self._target(*args, **kwargs))  # type: ignore[operator]
+
+    def __getattr__(self, name: str) -> object:
+        attribute = getattr(self._target, name)
+        if not inspect.iscoroutinefunction(attribute):
+            return attribute
+        return lambda *args, **kwargs: self._runner.run(attribute(*args, **kwargs))
+
+    def close(self) -> None:
+        target = getattr(self._target, "call", self._target)  # a Walk closes its node client
+        target.close()  # type: ignore[attr-defined]
+        self._runner.close()

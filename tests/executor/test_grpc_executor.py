@@ -1,13 +1,17 @@
 """The executor's gRPC front door (executor/grpc_server.py) end to end: our microservices as graph
-nodes, the front door in-process on a free port, called over a real channel; a small recording
-gRPC node (in this process) shows what the executor sends and plays routers and failures."""
+nodes, the grpc.aio front door in-process on a free port (its event loop in a background thread,
+as in the executor's gRPC process), called over a real channel; a small recording gRPC node (in
+this process) shows what the executor sends and plays routers, failures and slow nodes."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 import grpc
@@ -17,12 +21,14 @@ from google.protobuf import empty_pb2, json_format
 
 from seldon_wrapper.executor import graph
 from seldon_wrapper.executor.grpc_server import build_server, make_walk
+from seldon_wrapper.executor.settings import ExecutorSettings
 from seldon_wrapper.proto import grpc_predict_v2_pb2 as v2
 from seldon_wrapper.proto import grpc_predict_v2_pb2_grpc as v2_grpc
 from seldon_wrapper.proto import prediction_pb2 as pb
 from seldon_wrapper.proto import prediction_pb2_grpc as pb_grpc
 from tests.conftest import free_port, start_server
 from tests.e2e.v2_helpers import wait_grpc_serving
+from tests.executor.harness import sdep, start_executor
 
 TIMEOUT = 10
 
@@ -62,12 +68,21 @@ class Recording(grpc.GenericRpcHandler):
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, str], bytes]] = []
         self.answers: dict[str, Any] = {}
+        self.delay = 0.0
+        self.in_flight = self.most_in_flight = 0
+        self._lock = threading.Lock()
 
     def service(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
         path = details.method
 
         def handle(request: bytes, context: grpc.ServicerContext) -> bytes:
             self.calls.append((path, dict(context.invocation_metadata()), request))
+            with self._lock:
+                self.in_flight += 1
+                self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            time.sleep(self.delay)
+            with self._lock:
+                self.in_flight -= 1
             answer = self.answers.get(path, pb.SeldonMessage(strData="recorded"))
             if isinstance(answer, tuple):
                 context.abort(*answer)
@@ -79,7 +94,7 @@ class Recording(grpc.GenericRpcHandler):
 @pytest.fixture
 def recording() -> Iterator[tuple[Recording, int]]:
     handler = Recording()
-    server = grpc.server(_pool(4), handlers=(handler,))
+    server = grpc.server(_pool(32), handlers=(handler,))
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     yield handler, port
@@ -104,10 +119,37 @@ def node(name: str, port: int, node_type: str | None = "MODEL", children: list |
     return spec
 
 
-class Executor:
-    """A running front door: ``stub`` (Seldon or V2) on a channel to it, what it observed."""
+class Loop:
+    """An asyncio loop in a background thread: what the executor's gRPC process runs in its main
+    thread. ``run`` runs a coroutine in it and waits for its result."""
 
-    def __init__(self, spec: dict, protocol: str, **options: Any) -> None:
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="executor-loop", daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(TIMEOUT)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(TIMEOUT)
+        self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def loop() -> Iterator[Loop]:
+    running = Loop()
+    yield running
+    running.close()
+
+
+class Executor:
+    """A running front door (in ``loop``): ``stub`` (Seldon or V2) on a channel to it, what it
+    observed."""
+
+    def __init__(self, loop: Loop, spec: dict, protocol: str, **options: Any) -> None:
+        self.loop = loop
         self.client_metrics: list[tuple] = []
         self.server_metrics: list[tuple] = []
         self.predictor = graph.predictor_from_spec({"name": "p", "graph": spec})
@@ -118,34 +160,40 @@ class Executor:
             inject_routing=options.pop("inject_routing", False),
             log=options.pop("log", None),
         )
-        self.server = build_server(
-            self.predictor,
-            self.walk,
-            protocol,
-            observe_server=lambda *args: self.server_metrics.append(args),
-            **options,
-        )
-        self.port = self.server.add_insecure_port("127.0.0.1:0")
-        self.server.start()
+        self.server, self.port = loop.run(self._start(protocol, options))
         self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
         if protocol == "seldon":
             self.stub: Any = pb_grpc.SeldonStub(self.channel)
         else:
             self.stub = v2_grpc.GRPCInferenceServiceStub(self.channel)
 
+    async def _start(self, protocol: str, options: dict) -> tuple[grpc.aio.Server, int]:
+        server = build_server(
+            self.predictor,
+            self.walk,
+            protocol,
+            observe_server=lambda *args: self.server_metrics.append(args),
+            **options,
+        )
+        port = server.add_insecure_port("127.0.0.1:0")
+        await server.start()
+        return server, port
+
+    async def _stop(self) -> None:
+        await self.server.stop(None)
+        await self.walk.call.close()
+
     def stop(self) -> None:
         self.channel.close()
-        self.server.stop(None)
-        self.walk.call.close()
-        self.walk.fan_out.shutdown(wait=False)
+        self.loop.run(self._stop())
 
 
 @pytest.fixture
-def executor() -> Iterator[Callable[..., Executor]]:
+def executor(loop: Loop) -> Iterator[Callable[..., Executor]]:
     started: list[Executor] = []
 
     def _start(spec: dict, protocol: str = "seldon", **options: Any) -> Executor:
-        started.append(Executor(spec, protocol, **options))
+        started.append(Executor(loop, spec, protocol, **options))
         return started[-1]
 
     yield _start
@@ -435,6 +483,64 @@ def test_parallel_requests_share_one_connection_per_node(executor, transformer, 
         thread.join()
     assert sorted(results) == [[[2.0 * value]] for value in range(8)]
     assert len(running.walk.call._channels) == 2
+
+
+def test_many_requests_in_flight_are_served_at_once(executor, recording):
+    """One event loop, no thread per request: 20 Predicts on a node that takes 0.2 s each are
+    all at the node together, and finish in about one node call, not twenty (4 s in a row)."""
+    handler, port = recording
+    handler.delay = 0.2
+    running = executor(node("t", port, "TRANSFORMER", [node("m", port)]))
+    started = time.monotonic()
+    calls = [
+        running.stub.Predict.future(pb.SeldonMessage(strData=str(n)), timeout=TIMEOUT) for n in range(20)
+    ]
+    answers = [call.result() for call in calls]
+    took = time.monotonic() - started
+    assert [answer.strData for answer in answers] == ["recorded"] * 20
+    assert len(handler.calls) == 40  # each request went through both nodes
+    assert handler.most_in_flight >= 10  # serialised would be 1
+    assert took < 2.0, f"20 requests of two 0.2 s node calls took {took:.2f}s"
+    assert [code for _, _, code, _ in running.server_metrics] == ["OK"] * 20
+
+
+# -- the executor's gRPC process ----------------------------------------------------------------
+
+
+def test_sigterm_lets_a_grpc_request_in_flight_finish(tmp_path, recording):
+    """The real executor: its gRPC process stops gracefully, answering what it had accepted."""
+    handler, port = recording
+    handler.delay = 1.0
+    graph_spec = {"name": "m", "endpoint": {"service_host": "127.0.0.1", "grpcPort": port}}
+    server = start_executor(tmp_path, sdep(graph_spec))
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel:
+            stub = pb_grpc.SeldonStub(channel)
+            call = stub.Predict.future(pb.SeldonMessage(strData="late"), timeout=TIMEOUT)
+            deadline = time.monotonic() + 5
+            while not handler.in_flight and time.monotonic() < deadline:
+                time.sleep(0.02)
+            server.process.send_signal(signal.SIGTERM)
+            assert call.result().strData == "recorded"
+        assert server.process.wait(timeout=20) == 0
+    finally:
+        server.stop()
+
+
+def test_the_grpc_process_fails_when_it_cannot_listen():
+    from seldon_wrapper.executor.serving import _serve_grpc
+
+    class Metrics:
+        def client(self, *args: Any) -> None: ...
+        def server(self, *args: Any) -> None: ...
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        settings = ExecutorSettings("d", "ns", "p", grpc_port=busy, host="127.0.0.1")
+        predictor = graph.predictor_from_spec({"name": "p", "graph": node("m", free_port())})
+        assert _serve_grpc(predictor, settings, Metrics(), None) == 1
 
 
 # -- V2 -----------------------------------------------------------------------------------------

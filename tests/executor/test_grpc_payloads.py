@@ -14,6 +14,7 @@ from seldon_wrapper.executor.grpc_client import (
     GO_CODE_NAMES,
     CallContext,
     as_call_context,
+    call_context,
     code_name,
     forwarded,
 )
@@ -204,6 +205,15 @@ def test_forwarded_metadata_leaves_out_grpcs_own():
     )
     assert as_call_context(incoming) == CallContext(forwarded(incoming))
     assert as_call_context(None) == CallContext() == as_call_context(CallContext((), ""))
+
+
+def test_a_requests_outgoing_metadata_is_forwardable_and_built_once():
+    context = CallContext((("seldon-puid", "p"), ("grpc-timeout", "5S"), ("x-bin", b"\x00")), "m", 5.0)
+    assert call_context(context) is context
+    assert list(context.outgoing) == [("seldon-puid", "p"), ("x-bin", b"\x00")]
+    assert context.outgoing is context.outgoing  # every node call of the request sends this one
+    assert CallContext().outgoing is None and CallContext((("user-agent", "x"),)).outgoing is None
+    assert call_context([("A", "1")]) == CallContext((("a", "1"),))
 
 
 def test_graph_metadata_without_tensor_lists_has_no_inputs():

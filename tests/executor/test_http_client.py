@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from seldon_wrapper.executor.http_client import HttpError, NodeHttp
 from tests.conftest import free_port
+from tests.executor.harness import OnLoop
 
 
 class ScriptedNode:
@@ -84,7 +85,7 @@ def chunked(body: bytes, size: int) -> bytes:
 
 def test_one_write_per_call_with_the_headers_given_and_reuse_of_the_connection():
     node = ScriptedNode(lambda request: ok(b'{"a":1}'))
-    client = NodeHttp()
+    client = OnLoop(NodeHttp())
     try:
         for _ in range(3):
             headers = [("Content-Type", "application/json"), ("Seldon-Puid", "p")]
@@ -114,7 +115,7 @@ def test_every_framing_gives_the_body_byte_for_byte(body, size, framing):
     else:  # no length, no chunks: the body ends with the connection
         node = ScriptedNode(lambda request: b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + body,
                             close_after=lambda request: True)  # fmt: skip
-    client = NodeHttp(timeout_s=5)
+    client = OnLoop(NodeHttp(timeout_s=5))
     try:
         answer = client.request("GET", "127.0.0.1", node.port, "/metadata", [])
         assert (answer.status, answer.body) == (200, body)
@@ -125,7 +126,7 @@ def test_every_framing_gives_the_body_byte_for_byte(body, size, framing):
 
 def test_a_kept_connection_the_node_closed_is_replaced_and_the_call_sent_once():
     node = ScriptedNode(lambda request: ok(b"x"), close_after=lambda request: True)
-    client = NodeHttp()
+    client = OnLoop(NodeHttp())
     try:
         for _ in range(3):
             assert client.request("POST", "127.0.0.1", node.port, "/predict", [], b"{}").body == b"x"
@@ -137,7 +138,7 @@ def test_a_kept_connection_the_node_closed_is_replaced_and_the_call_sent_once():
 
 
 def test_a_refused_connection_and_a_deadline_are_clear_errors():
-    client = NodeHttp(timeout_s=0.3)
+    client = OnLoop(NodeHttp(timeout_s=0.3))
     with pytest.raises(HttpError, match="connection refused"):
         client.request("POST", "127.0.0.1", free_port(), "/predict", [], b"{}")
     node = ScriptedNode(lambda request: (time.sleep(1), ok(b"late"))[1])
@@ -154,7 +155,7 @@ def test_a_refused_connection_and_a_deadline_are_clear_errors():
 def test_an_answer_cut_short_is_an_error_not_a_short_body():
     node = ScriptedNode(lambda request: b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
                         close_after=lambda request: True)  # fmt: skip
-    client = NodeHttp(timeout_s=2)
+    client = OnLoop(NodeHttp(timeout_s=2))
     try:
         with pytest.raises(HttpError, match="closed the connection mid-answer"):
             client.request("POST", "127.0.0.1", node.port, "/predict", [], b"{}")
@@ -165,7 +166,7 @@ def test_an_answer_cut_short_is_an_error_not_a_short_body():
 
 def test_garbage_from_a_node_is_an_error():
     node = ScriptedNode(lambda request: b"NOT HTTP AT ALL\r\n\r\n", close_after=lambda request: True)
-    client = NodeHttp(timeout_s=2)
+    client = OnLoop(NodeHttp(timeout_s=2))
     try:
         with pytest.raises(HttpError, match="malformed HTTP response"):
             client.request("POST", "127.0.0.1", node.port, "/predict", [], b"{}")

@@ -7,7 +7,6 @@ import http.server
 import json
 import threading
 import time
-from concurrent import futures
 
 import pytest
 
@@ -16,6 +15,7 @@ from seldon_wrapper.executor.rest_client import RestNodeClient
 from seldon_wrapper.executor.seldon_rest import Body, SeldonRestPayloads
 from seldon_wrapper.executor.walk import Request, Walk, WalkError
 from tests.conftest import free_port, module_server
+from tests.executor.harness import OnLoop
 
 router = module_server("E2eRouter")
 combiner = module_server("E2eCombiner")
@@ -74,18 +74,18 @@ def test_a_graph_of_real_microservices_answers_as_the_original_walk(router, comb
         ]),
     ])  # fmt: skip
     client = RestNodeClient(timeout_s=10)
-    walk = Walk(client, SeldonRestPayloads(), futures.ThreadPoolExecutor(4), inject_routing=True)
+    walk = OnLoop(Walk(client, SeldonRestPayloads(), inject_routing=True))
     request = Request(context=[("Seldon-Puid", "p-1")])
     body = Body(b'{"data":{"ndarray":[[1,5]]}}', "application/json")
     answer = json.loads(walk.predict(graph_of(spec), body, request).data)
     assert answer["data"]["ndarray"] == [[3, 15]]  # route 1: (x2) + (x1), summed by the combiner
     assert answer["meta"]["tags"]["mytag"] == 1  # the combiner's own tags()
     assert answer["meta"]["routing"] == {"r": 1, "c": -1, "t": -1, "i": -1}
-    client.close()
+    walk.close()
 
 
 def test_the_clients_headers_go_to_every_node_on_kept_alive_connections(recorder):
-    client = RestNodeClient(timeout_s=5)
+    client = OnLoop(RestNodeClient(timeout_s=5))
     target = graph_of(node("m", recorder.server_port))
     headers = [("Seldon-Puid", "abc"), ("Authorization", "Bearer t"), ("X-Custom", "1"),
                ("Content-Type", "text/evil"), ("Host", "elsewhere"), ("Content-Length", "999")]  # fmt: skip
@@ -102,7 +102,7 @@ def test_the_clients_headers_go_to_every_node_on_kept_alive_connections(recorder
 
 def test_a_nodes_error_answer_passes_through_with_its_status(recorder):
     recorder.answer = (409, b'{"status": "failed"}', 0.0)
-    client = RestNodeClient(timeout_s=5)
+    client = OnLoop(RestNodeClient(timeout_s=5))
     with pytest.raises(WalkError) as info:
         client(graph_of(node("m", recorder.server_port)), "predict", Body(b"{}"), [])
     assert info.value.status == 409 and info.value.payload.data == b'{"status": "failed"}'
@@ -116,7 +116,7 @@ def test_a_nodes_error_answer_passes_through_with_its_status(recorder):
 def test_a_refused_connection_is_a_500_naming_the_call():
     port = free_port()
     with pytest.raises(WalkError) as info:
-        RestNodeClient(timeout_s=5)(graph_of(node("m", port)), "predict", Body(b"{}"), [])
+        OnLoop(RestNodeClient(timeout_s=5))(graph_of(node("m", port)), "predict", Body(b"{}"), [])
     assert info.value.status == 500 and info.value.payload is None
     assert info.value.message.startswith(
         f'Post "http://127.0.0.1:{port}/predict": connect: connection refused'
@@ -127,12 +127,13 @@ def test_a_slow_node_hits_the_timeout(recorder):
     recorder.answer = (200, b"{}", 1.0)
     started = time.monotonic()
     with pytest.raises(WalkError, match="Client.Timeout exceeded") as info:
-        RestNodeClient(timeout_s=0.2)(graph_of(node("m", recorder.server_port)), "predict", Body(b"{}"), [])
+        client = OnLoop(RestNodeClient(timeout_s=0.2))
+        client(graph_of(node("m", recorder.server_port)), "predict", Body(b"{}"), [])
     assert info.value.status == 500 and time.monotonic() - started < 0.9
 
 
 def test_status_and_metadata_calls_are_gets_to_the_wrappers_paths(identity):
-    client = RestNodeClient(timeout_s=5)
+    client = OnLoop(RestNodeClient(timeout_s=5))
     target = graph_of(node("i", identity.http_port))
     status = json.loads(client(target, "status", None, []).data)
     assert "healthy" in json.dumps(status)

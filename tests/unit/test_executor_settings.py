@@ -125,3 +125,48 @@ def test_the_variables_parse_reads_are_the_declared_ones():
     env = RecordingEnv()
     settings.parse(REQUIRED, env=env)
     assert env.asked == set(settings.ENVIRONMENT)
+
+
+@pytest.mark.parametrize(
+    "flag, variable, raw, field, value",
+    [
+        ("--max_request_size", "SELDON_EXECUTOR_MAX_REQUEST_SIZE", "2048", "max_request_size", 2048),
+        ("--rest_workers", "SELDON_EXECUTOR_REST_WORKERS", "3", "rest_workers", 3),
+        (
+            "--rest_read_timeout_ms",
+            "SELDON_EXECUTOR_REST_READ_TIMEOUT_MS",
+            "1500",
+            "rest_read_timeout_s",
+            1.5,
+        ),
+        ("--rest_read_timeout_ms", "SELDON_EXECUTOR_REST_READ_TIMEOUT_MS", "0", "rest_read_timeout_s", None),
+        (
+            "--rest_idle_timeout_ms",
+            "SELDON_EXECUTOR_REST_IDLE_TIMEOUT_MS",
+            "250",
+            "rest_idle_timeout_s",
+            0.25,
+        ),
+        (
+            "--rest_max_header_bytes",
+            "SELDON_EXECUTOR_REST_MAX_HEADER_BYTES",
+            "4096",
+            "rest_max_header_bytes",
+            4096,
+        ),
+    ],
+)
+def test_our_rest_limits_come_from_a_flag_or_the_environment_and_the_flag_wins(
+    flag, variable, raw, field, value
+):
+    defaults = settings.parse(REQUIRED, env={})
+    assert (defaults.max_request_size, defaults.rest_read_timeout_s, defaults.rest_idle_timeout_s) == (
+        32 * 1024 * 1024,
+        30.0,
+        65.0,
+    )
+    assert defaults.rest_max_header_bytes == 65536
+    assert getattr(settings.parse(REQUIRED, env={variable: raw}), field) == value
+    assert getattr(settings.parse([*REQUIRED, flag, raw], env={variable: "7"}), field) == value
+    with pytest.raises(SettingsError, match=flag.lstrip("-")):
+        settings.parse([*REQUIRED, flag, "soon"], env={})

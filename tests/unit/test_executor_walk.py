@@ -5,17 +5,14 @@ Nodes are fakes that answer JSON and record their calls; the network is another 
 
 from __future__ import annotations
 
+import asyncio
 import json
-import threading
-from concurrent import futures
 
 import pytest
 
 from seldon_wrapper.executor import graph
 from seldon_wrapper.executor.seldon_rest import Body, SeldonRestPayloads, html_escape
 from seldon_wrapper.executor.walk import Request, Walk, WalkError
-
-POOL = futures.ThreadPoolExecutor(8)
 
 
 class Nodes:
@@ -24,11 +21,14 @@ class Nodes:
     def __init__(self, **answers) -> None:
         self.answers = answers
         self.calls: list[tuple[str, str]] = []
-        self.lock = threading.Lock()
+        self.in_flight = self.most_in_flight = 0
 
-    def __call__(self, node, purpose, message, context):
-        with self.lock:
-            self.calls.append((node.name, purpose))
+    async def __call__(self, node, purpose, message, context):
+        self.calls.append((node.name, purpose))
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        await asyncio.sleep(0.01)  # a node takes time: concurrent calls overlap here
+        self.in_flight -= 1
         answer = self.answers[node.name](purpose, json.loads(message.data))
         if isinstance(answer, WalkError):
             raise answer
@@ -46,13 +46,13 @@ def tree(spec: dict) -> graph.Node:
 
 
 def walk(nodes: Nodes, inject: bool = False, draw: float = 0.3) -> Walk:
-    return Walk(nodes, SeldonRestPayloads(), POOL, inject_routing=inject, draw=lambda: draw)
+    return Walk(nodes, SeldonRestPayloads(), inject_routing=inject, draw=lambda: draw)
 
 
 def run(spec: dict, nodes: Nodes, message=None, **options):
     request = Request()
     body = Body(json.dumps(message if message is not None else {"data": {"ndarray": [1]}}).encode())
-    answer = walk(nodes, **options).predict(tree(spec), body, request)
+    answer = asyncio.run(walk(nodes, **options).predict(tree(spec), body, request))
     return json.loads(answer.data), request.routing
 
 
@@ -183,7 +183,9 @@ def test_routing_injection_writes_the_map_into_each_result():
     answer, _ = run(spec, nodes, inject=True)
     assert answer["meta"]["routing"] == {"b": -1, "r": 1}
     request = Request()
-    body = walk(nodes, inject=True).predict(tree(spec), Body(b'{"data":{"ndarray":[1]}}'), request)
+    body = asyncio.run(
+        walk(nodes, inject=True).predict(tree(spec), Body(b'{"data":{"ndarray":[1]}}'), request)
+    )
     assert (
         body.data
         == b'{"data":{"ndarray":[2]},"meta":{"routing":{"b":-1,"r":1},"tags":{"x":"\\u003cy\\u003e"}}}'
@@ -199,21 +201,21 @@ def test_feedback_goes_to_the_children_first_by_the_recorded_routing():
     nodes = Nodes(**{name: answer_as(name) for name in "rab"})
     spec = {"name": "r", "type": "ROUTER", "children": [{"name": "a"}, {"name": "b"}]}
     feedback = {"request": {}, "response": {"meta": {"routing": {"r": 1}}}, "reward": 1}
-    answer = walk(nodes).feedback(tree(spec), Body(json.dumps(feedback).encode()), Request())
+    answer = asyncio.run(walk(nodes).feedback(tree(spec), Body(json.dumps(feedback).encode()), Request()))
     assert order == ["b", "r"] and json.loads(answer.data) == {"done": "r"}
     order.clear()
-    walk(nodes).feedback(tree(spec), Body(b'{"reward": 1}'), Request())
+    asyncio.run(walk(nodes).feedback(tree(spec), Body(b'{"reward": 1}'), Request()))
     assert sorted(order[:2]) == ["a", "b"] and order[2] == "r"
     bad = {"response": {"meta": {"routing": {"r": 7}}}}
     with pytest.raises(WalkError, match="routed to 7"):
-        walk(nodes).feedback(tree(spec), Body(json.dumps(bad).encode()), Request())
+        asyncio.run(walk(nodes).feedback(tree(spec), Body(json.dumps(bad).encode()), Request()))
 
 
 def test_feedback_to_a_root_that_takes_none_answers_the_feedback_itself():
     nodes = Nodes(a=lambda p, v: {"ok": 1})
     body = Body(b'{"reward": 0.5}')
     spec = {"name": "t", "type": "TRANSFORMER", "children": [{"name": "a"}]}
-    assert walk(nodes).feedback(tree(spec), body, Request()) is body
+    assert asyncio.run(walk(nodes).feedback(tree(spec), body, Request())) is body
     assert nodes.calls == [("a", "send-feedback")]
 
 
@@ -229,19 +231,20 @@ def test_answers_are_html_escaped_as_the_original_did():
     assert html_escape(b'{"plain":1}') == b'{"plain":1}'
 
 
-def test_nested_fan_outs_finish_even_with_a_one_thread_pool():
-    """Parents waiting for their children must not take every pool thread (it used to stall)."""
+def test_nested_fan_outs_call_every_leaf_at_once_and_keep_the_childrens_order():
+    """All-children nodes await their children together (no thread each), nested ones too."""
     leaves = {name: tag(name) for name in ("a", "b", "d", "e")}
     combine = lambda purpose, values: {"path": [p for value in values for p in value["path"]]}  # noqa: E731
     nodes = Nodes(c=combine, x=combine, y=combine, **leaves)
     spec = {"name": "c", "type": "COMBINER", "children": [
         {"name": "x", "type": "COMBINER", "children": [{"name": "a"}, {"name": "b"}]},
         {"name": "y", "type": "COMBINER", "children": [{"name": "d"}, {"name": "e"}]}]}  # fmt: skip
-    with futures.ThreadPoolExecutor(1) as pool:
-        walker = Walk(nodes, SeldonRestPayloads(), pool)
-        message = Body(json.dumps({"data": {"ndarray": [1]}}).encode())
-        answers = [pool.submit(walker.predict, tree(spec), message, Request()) for _ in range(3)]
-        done, _ = futures.wait(answers, timeout=10)
-        assert len(done) == 3
-        paths = [json.loads(answer.result().data)["path"] for answer in answers]
+    walker = Walk(nodes, SeldonRestPayloads())
+    message = Body(json.dumps({"data": {"ndarray": [1]}}).encode())
+
+    async def three() -> list:
+        return await asyncio.gather(*(walker.predict(tree(spec), message, Request()) for _ in range(3)))
+
+    paths = [json.loads(answer.data)["path"] for answer in asyncio.run(three())]
     assert paths == [["a:predict", "b:predict", "d:predict", "e:predict"]] * 3
+    assert nodes.most_in_flight == 12  # 3 requests x 4 leaves, all waiting at once

@@ -39,7 +39,7 @@ def test_flask_only_in_rest_speedups_and_serving():
 def test_gunicorn_only_in_serving_and_speedups():
     process_layers = ("speedups", "serving.py")
     importers = [p for p in _importers({"gunicorn"}) if p.split("/")[0] not in process_layers]
-    assert importers == ["executor/serving.py"]  # the executor's own process layer
+    assert importers == ["executor/rest_worker.py", "executor/serving.py"]  # the executor's process layer
 
 
 def test_the_executor_walk_is_protocol_neutral():
@@ -56,7 +56,7 @@ def test_only_serving_reaches_the_speed_machinery():
         for path in _sources()
         if any(name.startswith("seldon_wrapper.speedups") for name in _imports(path, full=True))
     )
-    assert [p for p in users if not p.startswith("speedups/")] == ["executor/serving.py", "serving.py"]
+    assert [p for p in users if not p.startswith("speedups/")] == ["serving.py"]
 
 
 def test_dataplane_and_codecs_import_no_web_or_rpc_framework():
