@@ -142,9 +142,11 @@ class ExecutorApp:
         return self._walk
 
     def close(self) -> None:
-        """The worker is stopping: its kept-alive node connections go."""
+        """The worker is stopping: its kept-alive node connections go, its timings are written."""
         if self._walk is not None:
             self._walk.call.close()
+        if self.metrics is not None:
+            self.metrics.flush()
 
     def _log(self, node: Any, kind: str, message: Body, request: Request) -> None:
         from seldon_wrapper.executor.payload_logger import wants

@@ -252,6 +252,7 @@ def _serve_grpc(predictor: Predictor, settings: ExecutorSettings, metrics: Any, 
         return 0
 
     code = asyncio.run(serve())
+    metrics.flush()
     if payload_logger is not None:
         payload_logger.close()
     return code

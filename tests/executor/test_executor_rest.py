@@ -453,6 +453,9 @@ def test_several_event_loop_workers_serve_the_graph_and_drain_on_sigterm(tmp_pat
                 response = session.post(server.url + "/api/v1.0/predictions", json={"data": {"ndarray": [0]}})
                 assert ndarray(response) == [0]
                 assert response.headers.get("Connection", "keep-alive").lower() == "keep-alive"
+        deadline = time.monotonic() + 10
+        while server.log().count("Booting worker") < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the second worker may log its boot after the first answered
         assert server.log().count("Booting worker") == 2
         result = {}
         caller = threading.Thread(

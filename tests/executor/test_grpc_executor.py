@@ -21,6 +21,7 @@ from google.protobuf import empty_pb2, json_format
 
 from seldon_wrapper.executor import graph
 from seldon_wrapper.executor.grpc_server import build_server, make_walk
+from seldon_wrapper.executor.metrics import ExecutorMetrics
 from seldon_wrapper.executor.settings import ExecutorSettings
 from seldon_wrapper.proto import grpc_predict_v2_pb2 as v2
 from seldon_wrapper.proto import grpc_predict_v2_pb2_grpc as v2_grpc
@@ -530,17 +531,13 @@ def test_sigterm_lets_a_grpc_request_in_flight_finish(tmp_path, recording):
 def test_the_grpc_process_fails_when_it_cannot_listen():
     from seldon_wrapper.executor.serving import _serve_grpc
 
-    class Metrics:
-        def client(self, *args: Any) -> None: ...
-        def server(self, *args: Any) -> None: ...
-
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         busy = taken.getsockname()[1]
         settings = ExecutorSettings("d", "ns", "p", grpc_port=busy, host="127.0.0.1")
         predictor = graph.predictor_from_spec({"name": "p", "graph": node("m", free_port())})
-        assert _serve_grpc(predictor, settings, Metrics(), None) == 1
+        assert _serve_grpc(predictor, settings, ExecutorMetrics("d", predictor), None) == 1
 
 
 # -- V2 -----------------------------------------------------------------------------------------
