@@ -46,6 +46,11 @@ def build_parser(defaults: Settings) -> argparse.ArgumentParser:
     parser.add_argument("--single-threaded", type=int, default=defaults.single_threaded)
     parser.add_argument("--host", default=defaults.host, help="address every server binds (default 0.0.0.0)")
     parser.add_argument("--http-port", type=int, default=defaults.http_port)
+    parser.add_argument(
+        "--http-socket",
+        default=defaults.http_socket,
+        help="also serve REST on this Unix socket path (default: none)",
+    )
     parser.add_argument("--grpc-port", type=int, default=defaults.grpc_port)
     parser.add_argument("--metrics-port", type=int, default=defaults.metrics_port)
     parser.add_argument("--pidfile", default=None)

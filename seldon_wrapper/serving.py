@@ -92,7 +92,9 @@ class RestApplication(BaseApplication):
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
     """Gunicorn settings from ours (spec 1.9)."""
     return {
-        "bind": f"{settings.host}:{settings.http_port}",
+        "bind": f"{settings.host}:{settings.http_port}"
+        if not settings.http_socket
+        else [f"{settings.host}:{settings.http_port}", f"unix:{settings.http_socket}"],
         "workers": settings.workers,
         "threads": settings.effective_threads,
         "max_requests": settings.max_requests,

@@ -143,6 +143,8 @@ class Settings:
     single_threaded: int = 0
     host: str = "0.0.0.0"
     http_port: int = 9000
+    #: Also serve REST on this Unix socket (the executor's local components: cheaper than TCP).
+    http_socket: str | None = None
     grpc_port: int = 5000
     metrics_port: int = 6000
     pidfile: str | None = None
@@ -285,6 +287,7 @@ class Settings:
             single_threaded=_env_int(env, "FLASK_SINGLE_THREADED", 0),
             host=env.get("SELDON_HOST", "0.0.0.0"),
             http_port=_env_int(env, "PREDICTIVE_UNIT_HTTP_SERVICE_PORT", 9000),
+            http_socket=env.get("SELDON_HTTP_SOCKET") or None,
             grpc_port=_env_int(env, "PREDICTIVE_UNIT_GRPC_SERVICE_PORT", 5000),
             metrics_port=_env_int(env, "PREDICTIVE_UNIT_METRICS_SERVICE_PORT", 6000),
             access_log=env_bool(env, "GUNICORN_ACCESS_LOG", False),

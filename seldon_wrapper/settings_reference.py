@@ -102,6 +102,14 @@ OPTIONS: tuple[Option, ...] = (
         example="9100",
     ),
     Option(
+        "Also serve REST on this Unix socket (seldon-core-executor's local components use it)",
+        flag="--http-socket",
+        env=("SELDON_HTTP_SOCKET",),
+        field="http_socket",
+        origin=OURS,
+        example="/tmp/model.sock",
+    ),
+    Option(
         "gRPC port (v1 `seldon.protos`, V2, health, reflection)",
         flag="--grpc-port",
         env=("PREDICTIVE_UNIT_GRPC_SERVICE_PORT",),

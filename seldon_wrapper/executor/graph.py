@@ -58,6 +58,8 @@ class Endpoint:
     grpc_port: int
     service_port: int
     type: str = "REST"
+    #: A local component's Unix socket: REST calls go there (cheaper than TCP on one machine).
+    unix_socket: str | None = None
 
 
 @dataclass(frozen=True)

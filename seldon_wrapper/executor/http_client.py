@@ -23,6 +23,8 @@ import httptools
 
 #: Idle connections kept per node address (more may open under load; these are reused).
 POOL_SIZE = 32
+#: A node's address: (host, port), or the path of its Unix socket.
+Address = tuple[str, int] | str
 TIMED_OUT = "context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
 
 
@@ -142,7 +144,7 @@ class NodeHttp:
     def __init__(self, timeout_s: float | None = None, pool_size: int = POOL_SIZE) -> None:
         self.timeout_s = timeout_s
         self.pool_size = pool_size
-        self._idle: dict[tuple[str, int], list[_Connection]] = {}
+        self._idle: dict[Address, list[_Connection]] = {}
 
     async def request(
         self,
@@ -152,8 +154,10 @@ class NodeHttp:
         path: str,
         headers: Iterable[tuple[str, str]],
         body: bytes | None = None,
+        unix: str | None = None,
     ) -> Answer:
-        """One exchange; HttpError when no answer came (the message names the cause)."""
+        """One exchange; HttpError when no answer came (the message names the cause). ``unix``:
+        the node's Unix socket, used instead of ``host:port`` (which still names it in ``Host``)."""
         head = [f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"]
         head.extend(f"{name}: {value}\r\n" for name, value in headers)
         if body is not None:
@@ -162,7 +166,7 @@ class NodeHttp:
         data = "".join(head).encode("latin-1") + (body or b"")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout_s if self.timeout_s else None
-        address = (host, port)
+        address: Address = unix or (host, port)
         connection, reused = self._take(address)
         if connection is None:
             connection = await self._connect(address, deadline)
@@ -190,7 +194,7 @@ class NodeHttp:
 
     # -- connections ------------------------------------------------------------------------
 
-    def _take(self, address: tuple[str, int]) -> tuple[_Connection | None, bool]:
+    def _take(self, address: Address) -> tuple[_Connection | None, bool]:
         idle = self._idle.get(address)
         while idle:
             connection = idle.pop()
@@ -198,17 +202,20 @@ class NodeHttp:
                 return connection, True
         return None, False
 
-    def _give(self, address: tuple[str, int], connection: _Connection) -> None:
+    def _give(self, address: Address, connection: _Connection) -> None:
         idle = self._idle.setdefault(address, [])
         if len(idle) < self.pool_size:
             idle.append(connection)
         else:
             connection.close()
 
-    async def _connect(self, address: tuple[str, int], deadline: float | None) -> _Connection:
+    async def _connect(self, address: Address, deadline: float | None) -> _Connection:
         loop = asyncio.get_running_loop()
         try:
-            connecting = loop.create_connection(_Connection, *address)
+            if isinstance(address, str):
+                connecting = loop.create_unix_connection(_Connection, address)
+            else:
+                connecting = loop.create_connection(_Connection, *address)
             if deadline is None:
                 _, connection = await connecting
             else:
@@ -217,12 +224,12 @@ class NodeHttp:
             raise HttpError(
                 "dial: i/o timeout (Client.Timeout exceeded while awaiting headers)", True
             ) from None
-        except ConnectionRefusedError:
+        except (ConnectionRefusedError, FileNotFoundError):  # a socket file gone: its server too
             raise HttpError("connect: connection refused") from None
         except OSError as exc:
             raise HttpError(f"dial: {exc.strerror or exc}") from None
         sock = connection.transport.get_extra_info("socket") if connection.transport else None
-        if sock is not None:
+        if sock is not None and sock.family != socket.AF_UNIX:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return connection
 

@@ -115,7 +115,13 @@ class RestNodeClient:
         started = time.perf_counter()
         try:
             answer = await self._http.request(
-                method, endpoint.service_host, endpoint.http_port, path, headers.items(), body
+                method,
+                endpoint.service_host,
+                endpoint.http_port,
+                path,
+                headers.items(),
+                body,
+                unix=endpoint.unix_socket,
             )
         except HttpError as exc:
             raise WalkError(f'{method.title()} "{url}": {exc}') from None

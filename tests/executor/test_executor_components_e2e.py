@@ -67,6 +67,10 @@ def test_a_component_that_dies_is_restarted_and_sigterm_leaves_no_process(tmp_pa
         assert post(server, "/api/v1.0/predictions", {"data": {"ndarray": [1]}}).status_code == 200
         pgid = os.getpgid(server.process.pid)
         (group,) = _component_groups()  # each component runs in its own process group
+        socket_path = _component_socket()  # the executor calls it on a Unix socket of its own
+        assert (
+            os.path.exists(socket_path) and oct(os.stat(os.path.dirname(socket_path)).st_mode)[-3:] == "700"
+        )
         os.killpg(group, signal.SIGKILL)
         deadline = time.monotonic() + 30
         answered = False
@@ -88,8 +92,18 @@ def test_a_component_that_dies_is_restarted_and_sigterm_leaves_no_process(tmp_pa
         while time.monotonic() < deadline and any(_processes_in_group(group) for group in groups | {pgid}):
             time.sleep(0.1)
         assert not any(_processes_in_group(group) for group in groups | {pgid})
+        assert not os.path.exists(os.path.dirname(socket_path))  # its directory is removed
     finally:
         server.stop()
+
+
+def _component_socket() -> str:
+    """The --http-socket the running IdentityModel component was given."""
+    for entry in os.listdir("/proc"):
+        words = _cmdline(int(entry)).split() if entry.isdigit() else []
+        if "IdentityModel" in words and "--http-socket" in words:
+            return words[words.index("--http-socket") + 1]
+    raise AssertionError("no component with --http-socket")
 
 
 def _cmdline(pid: int) -> str:

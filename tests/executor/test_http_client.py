@@ -21,12 +21,18 @@ class ScriptedNode:
     """Accepts connections; for each request read, sends ``answer(request_bytes)`` and closes
     the connection afterwards when ``close_after`` says so. Records (connection number, request)."""
 
-    def __init__(self, answer, close_after=lambda request: False) -> None:
+    def __init__(self, answer, close_after=lambda request: False, unix: str | None = None) -> None:
         self.answer = answer
         self.close_after = close_after
         self.seen: list[tuple[int, bytes]] = []
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
+        if unix:
+            self.listener = socket.socket(socket.AF_UNIX)
+            self.listener.bind(unix)
+            self.listener.listen()
+            self.port = 0
+        else:
+            self.listener = socket.create_server(("127.0.0.1", 0))
+            self.port = self.listener.getsockname()[1]
         self.connections = 0
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
@@ -170,6 +176,23 @@ def test_garbage_from_a_node_is_an_error():
     try:
         with pytest.raises(HttpError, match="malformed HTTP response"):
             client.request("POST", "127.0.0.1", node.port, "/predict", [], b"{}")
+    finally:
+        client.close()
+        node.close()
+
+
+def test_a_node_with_a_unix_socket_is_called_there_on_one_kept_connection(tmp_path):
+    path = str(tmp_path / "node.sock")
+    node = ScriptedNode(lambda request: ok(b'{"u":1}'), unix=path)
+    client = OnLoop(NodeHttp(timeout_s=5))
+    try:
+        for _ in range(3):
+            answer = client.request("POST", "127.0.0.1", 9999, "/predict", [], b"{}", unix=path)
+            assert (answer.status, answer.body) == (200, b'{"u":1}')
+        assert node.connections == 1
+        assert node.seen[0][1].startswith(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1:9999\r\n")
+        with pytest.raises(HttpError, match="connection refused"):
+            client.request("POST", "127.0.0.1", 9999, "/predict", [], b"{}", unix=str(tmp_path / "gone.sock"))
     finally:
         client.close()
         node.close()

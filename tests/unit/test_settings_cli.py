@@ -429,6 +429,10 @@ def test_gunicorn_options_from_flags(env, tmp_path):
     )
     options = gunicorn_options(s)
     assert options["bind"] == "127.0.0.1:9123"
+    assert gunicorn_options(s.with_(http_socket="/run/m.sock"))["bind"] == [
+        "127.0.0.1:9123",
+        "unix:/run/m.sock",
+    ]
     assert (options["workers"], options["threads"]) == (3, 6)
     assert (options["max_requests"], options["max_requests_jitter"], options["keepalive"]) == (100, 10, 5)
     assert options["timeout"] == 3
