@@ -104,6 +104,7 @@ class Connection(asyncio.Protocol):
         self.parser = httptools.HttpRequestParser(self)
         self.pending: deque[tuple[HttpRequest, bool]] = deque()
         self.busy = False
+        self.paused = False
         self.closing = False
         self.deadline: float | None = None  # monotonic seconds; checked by the server's sweep
         self._reset()
@@ -202,6 +203,9 @@ class Connection(asyncio.Protocol):
         self.pending.append((request, keep_alive))
         if not self.busy:
             self._next()
+        elif not self.paused and self.transport is not None:
+            self.paused = True  # pipelined: the rest wait in the socket until these are answered
+            self.transport.pause_reading()
 
     def _request(self, body: bytes) -> HttpRequest:
         url = self.url.decode("latin-1")
@@ -217,14 +221,13 @@ class Connection(asyncio.Protocol):
             return
         if not self.pending:
             self.busy = False
-            if self.transport is not None:
+            if self.paused and self.transport is not None:
+                self.paused = False
                 self.transport.resume_reading()
             # a pipelined request begun meanwhile has the rest of a request's time; else idle
             self._wait(self.limits.read_timeout_s if self.started else self.limits.idle_timeout_s)
             return
         self.busy = True
-        if self.transport is not None:
-            self.transport.pause_reading()  # one request at a time; the rest wait in the socket
         self.deadline = None  # the walk has its own deadlines
         request, keep_alive = self.pending.popleft()
         task = asyncio.get_running_loop().create_task(self._answer(request, keep_alive))

@@ -112,42 +112,35 @@ class Walk:
     def _logged(self, node: Node, request: Request) -> bool:
         return self.log is not None and request.log and node.logger is not None
 
-    async def _step(
-        self, node: Node, request: Request, message: Any, step: Callable[[Any], Awaitable[Any]]
-    ) -> Any:
-        """One step of a node (a call, or its children), logged as the original did: its input
-        before, its answer after, each when the node's logger mode asks for it."""
-        if not self._logged(node, request):
-            return await step(message)
-        self.log(node, LOG_REQUEST, message, request)
-        answer = await step(message)
-        self.log(node, LOG_RESPONSE, answer, request)
-        return answer
-
     # -- predict ---------------------------------------------------------------------------
 
     async def predict(self, node: Node, message: Any, request: Request) -> Any:
+        """Each step of the node (a call, or its children) is logged as the original did: its
+        input before, its answer after, each when the node's logger mode asks for it."""
         routing = request.routing
+        log = self.log if self._logged(node, request) else None
         if node.transforms_input:
             purpose = TRANSFORM_INPUT if node.input_path == "transform-input" else PREDICT
             routing[node.name] = ALL_CHILDREN
-            message = await self._step(
-                node,
-                request,
-                self.payloads.chain(message),
-                lambda value: self.call(node, purpose, value, request.context),
-            )
+            message = self.payloads.chain(message)
+            if log is not None:
+                log(node, LOG_REQUEST, message, request)
+            message = await self.call(node, purpose, message, request.context)
+            if log is not None:
+                log(node, LOG_RESPONSE, message, request)
         if node.children:
-            message = await self._step(
-                node, request, message, lambda value: self._children(node, value, request)
-            )
+            if log is not None:
+                log(node, LOG_REQUEST, message, request)
+            message = await self._children(node, message, request)
+            if log is not None:
+                log(node, LOG_RESPONSE, message, request)
         if node.transforms_output:
-            message = await self._step(
-                node,
-                request,
-                self.payloads.chain(message),
-                lambda value: self.call(node, TRANSFORM_OUTPUT, value, request.context),
-            )
+            message = self.payloads.chain(message)
+            if log is not None:
+                log(node, LOG_REQUEST, message, request)
+            message = await self.call(node, TRANSFORM_OUTPUT, message, request.context)
+            if log is not None:
+                log(node, LOG_RESPONSE, message, request)
         if self.inject_routing:
             message = self.payloads.inject_routing(message, dict(routing))
         return message
