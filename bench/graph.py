@@ -91,7 +91,7 @@ def start_single(ours_venv: str, src: str, logs: str) -> tuple[subprocess.Popen,
 
 #: The chain's executor configurations: its defaults (Gunicorn gthread, 1 worker x 32 threads),
 #: and 4 one-thread keep-alive workers (cheaper per request, 4 requests at a time).
-CHAINS = {"chain": [], "chain-w4t1": ["--rest_workers", "4", "--rest_threads", "1"]}
+CHAINS = {"chain": [], "chain-w2": ["--rest_workers", "2"]}
 
 
 def start_chain(
