@@ -68,6 +68,7 @@ def launch_executor(
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("PREDICTIVE_UNIT", "SELDON_", "ENGINE_", "REQUEST_LOGGER", "PROMETHEUS_"))
+        or k == "SELDON_SPEEDUPS"  # `make test-plain`: the components run on the plain path too
     }
     full_env.update({"SELDON_ANNOTATIONS_FILE": str(tmp_path / "no-annotations"), "PYTHONUNBUFFERED": "1"})
     full_env.update(env or {})
