@@ -122,12 +122,7 @@ class Walk:
         if node.transforms_input:
             purpose = TRANSFORM_INPUT if node.input_path == "transform-input" else PREDICT
             routing[node.name] = ALL_CHILDREN
-            message = self.payloads.chain(message)
-            if log is not None:
-                log(node, LOG_REQUEST, message, request)
-            message = await self.call(node, purpose, message, request.context)
-            if log is not None:
-                log(node, LOG_RESPONSE, message, request)
+            message = await self._transform(node, purpose, message, request, log)
         if node.children:
             if log is not None:
                 log(node, LOG_REQUEST, message, request)
@@ -135,15 +130,22 @@ class Walk:
             if log is not None:
                 log(node, LOG_RESPONSE, message, request)
         if node.transforms_output:
-            message = self.payloads.chain(message)
-            if log is not None:
-                log(node, LOG_REQUEST, message, request)
-            message = await self.call(node, TRANSFORM_OUTPUT, message, request.context)
-            if log is not None:
-                log(node, LOG_RESPONSE, message, request)
+            message = await self._transform(node, TRANSFORM_OUTPUT, message, request, log)
         if self.inject_routing:
             message = self.payloads.inject_routing(message, dict(routing))
         return message
+
+    async def _transform(
+        self, node: Node, purpose: str, message: Any, request: Request, log: Logger | None
+    ) -> Any:
+        """One call on the previous hop's answer, logged before and after when ``log`` is set."""
+        message = self.payloads.chain(message)
+        if log is not None:
+            log(node, LOG_REQUEST, message, request)
+        answer = await self.call(node, purpose, message, request.context)
+        if log is not None:
+            log(node, LOG_RESPONSE, answer, request)
+        return answer
 
     async def _route(self, node: Node, message: Any, request: Request) -> int:
         if node.routes:
