@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import os
 import pathlib
 import signal
@@ -21,10 +22,21 @@ SPEEDUPS = os.environ.get("SELDON_SPEEDUPS")
 WITH_SPEEDUPS = {"SELDON_SPEEDUPS": "true"}
 
 
+_RECENT_PORTS: collections.deque[int] = collections.deque(maxlen=256)
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nothing listens on now, never one of the last 256 handed out: the OS may give the
+    same free port twice in a row, and a server started with ``--http-port`` equal to its
+    ``--metrics-port`` cannot start (CI saw it once)."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _RECENT_PORTS:
+            _RECENT_PORTS.append(port)
+            return port
+    raise OSError("no free port on 127.0.0.1")
 
 
 @dataclass
