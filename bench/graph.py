@@ -10,8 +10,11 @@ chain is TRANSFORMER -> MODEL -> OUTPUT_TRANSFORMER, each node that class as a l
 defaults). Both run from a frozen copy of the working tree (as bench.py does). For each
 (system, transport): closed-loop load with N callers (throughput, p50/p99) and with 1 caller
 (latency), the CPU seconds each process tree used per request (the executor's own, the nodes'),
-so the table says where the time goes. Writes bench/results/graph-<timestamp>/{RESULTS.md,
-raw.json,logs/}.
+so the table says where the time goes. Over gRPC the same load also meets the stack's ceiling
+(unless ``--no-ceiling``): bench.py's raw-bytes gRPC echo server alone, and three of them behind
+models/raw/grpc_proxy.py (a bare grpc.aio proxy making the three calls and nothing else), which
+says what chain/single this stack allows on this machine at all. Writes
+bench/results/graph-<timestamp>/{RESULTS.md, raw.json, logs/}.
 """
 
 from __future__ import annotations
@@ -89,8 +92,8 @@ def start_single(ours_venv: str, src: str, logs: str) -> tuple[subprocess.Popen,
     return proc, where
 
 
-#: The chain's executor configurations: its defaults (Gunicorn gthread, 1 worker x 32 threads),
-#: and 4 one-thread keep-alive workers (cheaper per request, 4 requests at a time).
+#: The chain's executor configurations: its defaults (one REST worker process running an event
+#: loop), and two such workers.
 CHAINS = {"chain": [], "chain-w2": ["--rest_workers", "2"]}
 
 
@@ -114,6 +117,63 @@ def start_chain(
     where = {"rest": f"http://{bench.HOST}:{http}/api/v1.0/predictions", "grpc": f"{bench.HOST}:{grpc_port}",
              "api": "v1-graph"}  # fmt: skip
     return proc, where
+
+
+RAW_DIR = os.path.join(HERE, "models", "raw")
+
+
+class Group:
+    """Processes started together (the ceiling's proxy and echo servers), stopped together;
+    ``own`` is the proxy, the rest are its nodes."""
+
+    def __init__(self, own: subprocess.Popen | None, nodes: list[subprocess.Popen]) -> None:
+        self.own = own
+        self.nodes = nodes
+
+    def cpu(self) -> dict[str, float]:
+        def used(procs: list[subprocess.Popen]) -> float:
+            total = 0.0
+            for proc in procs:
+                try:
+                    times = psutil.Process(proc.pid).cpu_times()
+                except psutil.Error:
+                    continue
+                total += times.user + times.system
+            return total
+
+        return {"own": used([self.own] if self.own else []), "nodes": used(self.nodes)}
+
+    def stop(self) -> None:
+        for proc in ([self.own] if self.own else []) + self.nodes:
+            bench.stop_tree(proc, 5)
+
+
+def _start_raw(script: str, args: list[str], logs: str, name: str, port: int) -> subprocess.Popen:
+    log = open(os.path.join(logs, f"{name}.log"), "wb")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen([sys.executable, script, "--addr", f"{bench.HOST}:{port}", *args], cwd=RAW_DIR,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    bench.LIVE[proc.pid] = proc
+    deadline = time.monotonic() + 30
+    while not bench.port_open(bench.HOST, port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"{name} did not start (see {logs}/{name}.log)")
+        time.sleep(0.05)
+    return proc
+
+
+def start_ceiling(chain: bool, logs: str) -> tuple[Group, dict]:
+    """The stack's ceiling over gRPC: one raw-bytes echo server (bench.py's gRPC ceiling: sync
+    grpc.server, one thread) alone, or three behind grpc_proxy.py (a grpc.aio front door
+    calling them in turn over kept channels; nothing but the three calls)."""
+    count = len(NODES) if chain else 1
+    ports = bench.free_ports(count + 1)
+    echoes = [_start_raw("grpc_echo.py", ["--mode", "sync", "--threads", "1"], logs, f"echo-{i}", port)
+              for i, port in enumerate(ports[:count])]  # fmt: skip
+    if not chain:
+        return Group(None, echoes), {"grpc": f"{bench.HOST}:{ports[0]}", "api": "v1"}
+    targets = [arg for port in ports[:count] for arg in ("--to", f"{bench.HOST}:{port}")]
+    proxy = _start_raw("grpc_proxy.py", targets, logs, "proxy", ports[-1])
+    return Group(proxy, echoes), {"grpc": f"{bench.HOST}:{ports[-1]}", "api": "v1-graph"}
 
 
 def split_cpu(proc: subprocess.Popen) -> dict[str, float]:
@@ -140,11 +200,12 @@ def load(transport: str, where: dict, callers: int, seconds: float, body_file: s
     return bench.run_grpc_client(where["api"], where["grpc"], "MyModel", seconds, callers, 200, loadlog)
 
 
-def measure(proc: subprocess.Popen, transport: str, where: dict, callers: int, seconds: float,
+def measure(proc: subprocess.Popen | Group, transport: str, where: dict, callers: int, seconds: float,
             body_file: str, loadlog) -> dict:  # fmt: skip
-    before = split_cpu(proc)
+    cpu = proc.cpu if isinstance(proc, Group) else lambda: split_cpu(proc)
+    before = cpu()
     result = load(transport, where, callers, seconds, body_file, loadlog)
-    after = split_cpu(proc)
+    after = cpu()
     requests = result.get("requests") or 0
     if requests:
         result["cpu_ms_own"] = (after["own"] - before["own"]) * 1000 / requests
@@ -160,11 +221,17 @@ def table(rows: list[dict]) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for transport in ("rest", "grpc"):
-        for chain_name in CHAINS:
-            keys = [("single", transport, "N"), (chain_name, transport, "N"), ("single", transport, 1),
+        for chain_name in (*CHAINS, "ceiling-chain") if transport == "grpc" else CHAINS:
+            alone = "ceiling" if chain_name == "ceiling-chain" else "single"
+            keys = [(alone, transport, "N"), (chain_name, transport, "N"), (alone, transport, 1),
                     (chain_name, transport, 1)]  # fmt: skip
             single, chain, single1, chain1 = (by.get(key, {}) for key in keys)
-            label = "defaults" if not CHAINS[chain_name] else " ".join(CHAINS[chain_name])
+            if chain_name == "ceiling-chain":
+                if not single and not chain:
+                    continue
+                label = "stack ceiling: raw echo, bare proxy"
+            else:
+                label = "defaults" if not CHAINS[chain_name] else " ".join(CHAINS[chain_name])
             if not all("rps" in row for row in (single, chain, single1, chain1)):
                 lines.append(f"| {transport} | {label} | error | error | | | | | |")
                 continue
@@ -186,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ours-venv", default=os.environ.get("OURS_VENV", os.path.join(bench.ROOT, ".venv")))
     parser.add_argument("--transports", default="rest,grpc", help="comma-separated: rest, grpc")
     parser.add_argument(
+        "--no-ceiling", action="store_true", help="skip the gRPC stack ceiling (raw echo, bare proxy)"
+    )
+    parser.add_argument(
         "--out", default=os.path.join(HERE, "results", "graph-" + time.strftime("%Y%m%d-%H%M%S"))
     )
     args = parser.parse_args(argv)
@@ -197,13 +267,17 @@ def main(argv: list[str] | None = None) -> int:
         handle.write(BODY)
     rows: list[dict] = []
     with open(os.path.join(logs, "load.log"), "w") as loadlog:
-        for system in ("single", *CHAINS):
+        transports = args.transports.split(",")
+        ceilings = ("ceiling", "ceiling-chain") if "grpc" in transports and not args.no_ceiling else ()
+        for system in ("single", *CHAINS, *ceilings):
             if system == "single":
                 proc, where = start_single(args.ours_venv, src["path"], logs)
-            else:
+            elif system in CHAINS:
                 proc, where = start_chain(args.ours_venv, src["path"], args.out, logs, system, CHAINS[system])
+            else:
+                proc, where = start_ceiling(system == "ceiling-chain", logs)
             try:
-                for transport in args.transports.split(","):
+                for transport in transports if system not in ceilings else ("grpc",):
                     for callers in (args.connections, 1):
                         result = measure(proc, transport, where, callers, args.duration, body_file, loadlog)
                         label = "N" if callers == args.connections else 1
@@ -212,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
                             f"{system} {transport} c={callers}: {result.get('rps', result.get('error'))} rps"
                         )
             finally:
-                bench.stop_tree(proc, 20)
+                proc.stop() if isinstance(proc, Group) else bench.stop_tree(proc, 20)
     text = (
         f"# Inference graph, {time.strftime('%Y-%m-%d %H:%M')}\n\n"
         f"ours {src['git']} (snapshot {src['sha256']}); identity MyModel; chain = executor + "
