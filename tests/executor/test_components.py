@@ -287,3 +287,50 @@ def test_environment_layers_as_the_operator_sets_them():
 def test_free_port_skips_excluded_ports():
     first = free_port()
     assert free_port(exclude={first}) != first
+
+
+def _predict_over_unix(path: str) -> dict:
+    """A v1 predict sent on the Unix socket at ``path`` (what the executor's REST client does)."""
+    import http.client
+    import socket
+
+    class UnixConnection(http.client.HTTPConnection):
+        def connect(self) -> None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(10)
+            self.sock.connect(path)
+
+    connection = UnixConnection("localhost")
+    try:
+        body = json.dumps({"data": {"ndarray": [[1.0]]}})
+        connection.request("POST", "/predict", body, {"Content-Type": "application/json"})
+        answer = connection.getresponse()
+        assert answer.status == 200
+        return json.loads(answer.read())["jsonData"]
+    finally:
+        connection.close()
+
+
+def test_bound_nodes_answer_on_unix_sockets_in_a_private_folder_removed_at_stop(make):
+    components = make(_echo_bindings())
+    predictor = components.start()
+    sockets = [predictor.node(name).endpoint.unix_socket for name in ("first", "second")]
+    assert all(sockets) and len(set(sockets)) == 2
+    folder = os.path.dirname(sockets[0])
+    assert os.path.dirname(sockets[1]) == folder
+    assert os.stat(folder).st_mode & 0o777 == 0o700  # no other user reaches the nodes there
+    # Each socket is its own node: the container environment tells them apart.
+    assert [_predict_over_unix(path)["env"]["GRAPH_COLOUR"] for path in sockets] == ["red", "blue"]
+    components.stop(grace_s=5.0)
+    assert not os.path.exists(folder)
+
+
+def test_a_temp_folder_too_deep_for_a_socket_path_leaves_nodes_on_tcp(make, monkeypatch, tmp_path):
+    deep = tmp_path / ("d" * 60) / ("e" * 60)  # a socket path over MAX_SOCKET_PATH characters
+    deep.mkdir(parents=True)
+    monkeypatch.setattr("tempfile.tempdir", str(deep))
+    components = make(_echo_bindings())
+    predictor = components.start()
+    first = predictor.node("first").endpoint
+    assert first.unix_socket is None
+    assert _predict(first)["env"]["GRAPH_COLOUR"] == "red"
