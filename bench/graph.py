@@ -12,7 +12,7 @@ defaults). Both run from a frozen copy of the working tree (as bench.py does). F
 (latency), the CPU seconds each process tree used per request (the executor's own, the nodes'),
 so the table says where the time goes. Over gRPC the same load also meets the stack's ceiling
 (unless ``--no-ceiling``): bench.py's raw-bytes gRPC echo server alone, and three of them behind
-models/raw/grpc_proxy.py (a bare grpc.aio proxy making the three calls and nothing else), which
+``grpc_echo.py --mode proxy`` (a bare grpc.aio proxy making the three calls and nothing else), which
 says what chain/single this stack allows on this machine at all. Writes
 bench/results/graph-<timestamp>/{RESULTS.md, raw.json, logs/}.
 """
@@ -163,7 +163,7 @@ def _start_raw(script: str, args: list[str], logs: str, name: str, port: int) ->
 
 def start_ceiling(chain: bool, logs: str) -> tuple[Group, dict]:
     """The stack's ceiling over gRPC: one raw-bytes echo server (bench.py's gRPC ceiling: sync
-    grpc.server, one thread) alone, or three behind grpc_proxy.py (a grpc.aio front door
+    grpc.server, one thread) alone, or three behind its proxy mode (a grpc.aio front door
     calling them in turn over kept channels; nothing but the three calls)."""
     count = len(NODES) if chain else 1
     ports = bench.free_ports(count + 1)
@@ -172,7 +172,7 @@ def start_ceiling(chain: bool, logs: str) -> tuple[Group, dict]:
     if not chain:
         return Group(None, echoes), {"grpc": f"{bench.HOST}:{ports[0]}", "api": "v1"}
     targets = [arg for port in ports[:count] for arg in ("--to", f"{bench.HOST}:{port}")]
-    proxy = _start_raw("grpc_proxy.py", targets, logs, "proxy", ports[-1])
+    proxy = _start_raw("grpc_echo.py", ["--mode", "proxy", *targets], logs, "proxy", ports[-1])
     return Group(proxy, echoes), {"grpc": f"{bench.HOST}:{ports[-1]}", "api": "v1-graph"}
 
 
@@ -221,6 +221,8 @@ def table(rows: list[dict]) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for transport in ("rest", "grpc"):
+        if not any(row["transport"] == transport for row in rows):
+            continue  # not measured in this run (--transports)
         for chain_name in (*CHAINS, "ceiling-chain") if transport == "grpc" else CHAINS:
             alone = "ceiling" if chain_name == "ceiling-chain" else "single"
             keys = [(alone, transport, "N"), (chain_name, transport, "N"), (alone, transport, 1),
