@@ -6,7 +6,6 @@ import collections
 import os
 import pathlib
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,14 +28,11 @@ def free_port() -> int:
     """A port nothing listens on now, never one of the last 256 handed out: the OS may give the
     same free port twice in a row, and a server started with ``--http-port`` equal to its
     ``--metrics-port`` cannot start (CI saw it once)."""
-    for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port not in _RECENT_PORTS:
-            _RECENT_PORTS.append(port)
-            return port
-    raise OSError("no free port on 127.0.0.1")
+    from seldon_wrapper.executor.components import free_port as unused_port
+
+    port = unused_port("127.0.0.1", exclude=_RECENT_PORTS)
+    _RECENT_PORTS.append(port)
+    return port
 
 
 @dataclass

@@ -21,6 +21,7 @@ from seldon_wrapper.item_sources import (
     for_component,
     parse_items,
 )
+from tests.conftest import free_port
 
 pytest.importorskip("pymemcache")
 
@@ -88,12 +89,6 @@ def memcached():
     server = Memcached()
     yield server
     server.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def pymemcache_set(port: int, key: str, value: bytes) -> None:
