@@ -77,7 +77,20 @@ def _wait(url: str, proc: subprocess.Popen, seconds: float = 90) -> None:
     raise SystemExit(f"{url} not ready in {seconds}s")
 
 
-def start_single(ours_venv: str, src: str, logs: str) -> tuple[subprocess.Popen, dict]:
+class Ours:
+    """Our server's process tree (the executor with its components, or one microservice)."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.proc = proc
+
+    def cpu(self) -> dict[str, float]:
+        return split_cpu(self.proc)
+
+    def stop(self) -> None:
+        bench.stop_tree(self.proc, 20)
+
+
+def start_single(ours_venv: str, src: str, logs: str) -> tuple[Ours, dict]:
     http, grpc_port, metrics = bench.free_ports(3)
     cmd = [os.path.join(ours_venv, "bin", "seldon-core-microservice"), "MyModel", "--host", bench.HOST,
            "--http-port", str(http), "--grpc-port", str(grpc_port),
@@ -89,7 +102,7 @@ def start_single(ours_venv: str, src: str, logs: str) -> tuple[subprocess.Popen,
     _wait(f"http://{bench.HOST}:{http}/health/status", proc)
     where = {"rest": f"http://{bench.HOST}:{http}/api/v1.0/predictions", "grpc": f"{bench.HOST}:{grpc_port}",
              "api": "v1"}  # fmt: skip
-    return proc, where
+    return Ours(proc), where
 
 
 #: The chain's executor configurations: its defaults (one REST worker process running an event
@@ -99,7 +112,7 @@ CHAINS = {"chain": [], "chain-w2": ["--rest_workers", "2"]}
 
 def start_chain(
     ours_venv: str, src: str, out: str, logs: str, name: str, extra: list[str]
-) -> tuple[subprocess.Popen, dict]:
+) -> tuple[Ours, dict]:
     http, grpc_port = bench.free_ports(2)
     graph = os.path.join(out, "graph.yaml")
     with open(graph, "w") as handle:
@@ -116,7 +129,7 @@ def start_chain(
     _wait(f"http://{bench.HOST}:{http}/ready", proc)
     where = {"rest": f"http://{bench.HOST}:{http}/api/v1.0/predictions", "grpc": f"{bench.HOST}:{grpc_port}",
              "api": "v1-graph"}  # fmt: skip
-    return proc, where
+    return Ours(proc), where
 
 
 RAW_DIR = os.path.join(HERE, "models", "raw")
@@ -200,12 +213,11 @@ def load(transport: str, where: dict, callers: int, seconds: float, body_file: s
     return bench.run_grpc_client(where["api"], where["grpc"], "MyModel", seconds, callers, 200, loadlog)
 
 
-def measure(proc: subprocess.Popen | Group, transport: str, where: dict, callers: int, seconds: float,
+def measure(proc: Ours | Group, transport: str, where: dict, callers: int, seconds: float,
             body_file: str, loadlog) -> dict:  # fmt: skip
-    cpu = proc.cpu if isinstance(proc, Group) else lambda: split_cpu(proc)
-    before = cpu()
+    before = proc.cpu()
     result = load(transport, where, callers, seconds, body_file, loadlog)
-    after = cpu()
+    after = proc.cpu()
     requests = result.get("requests") or 0
     if requests:
         result["cpu_ms_own"] = (after["own"] - before["own"]) * 1000 / requests
@@ -288,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
                             f"{system} {transport} c={callers}: {result.get('rps', result.get('error'))} rps"
                         )
             finally:
-                proc.stop() if isinstance(proc, Group) else bench.stop_tree(proc, 20)
+                proc.stop()
     text = (
         f"# Inference graph, {time.strftime('%Y-%m-%d %H:%M')}\n\n"
         f"ours {src['git']} (snapshot {src['sha256']}); identity MyModel; chain = executor + "
